@@ -1,0 +1,318 @@
+"""From a mask to colours: reduce, infer limits, blur, colour (contract §2).
+
+Pure floor: numpy and OpenCV only, no napari, no Qt. The napari layer does the colouring
+on the GPU with the same rule (see ``_layers.py``); :func:`mask_to_rgba` is the CPU twin
+used for export, batch work and tests.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ._colormaps import colormap_lut
+
+__all__ = [
+    "BlurFunction",
+    "colour_indices",
+    "display_field",
+    "infer_limits",
+    "mask_to_rgba",
+    "reduce_mask",
+    "validate_blur_function",
+    "validate_blur_ksize",
+    "validate_limit",
+]
+
+BlurFunction = Callable[[np.ndarray], np.ndarray]
+
+#: LUT index of the colour painted everywhere when vmin == vmax.
+MIDDLE_INDEX = 128
+
+
+def reduce_mask(mask: object) -> np.ndarray:
+    """Return *gray*, the mask reduced to 2-D (contract §2.1).
+
+    2-D masks are returned as they are (no copy); H×W×C masks are averaged over the
+    last axis (float64); bool becomes 0/1.
+
+    Raises
+    ------
+    TypeError
+        If ``heatmap_mask`` is not an array of numbers.
+    ValueError
+        If ``heatmap_mask`` is empty or not 2-D / 3-D.
+    """
+    if not isinstance(mask, np.ndarray):
+        if isinstance(mask, list | tuple):
+            mask = np.asarray(mask)
+        else:
+            raise TypeError(
+                f"heatmap_mask must be a NumPy array (H×W or H×W×C) of numbers; "
+                f"got {type(mask).__name__}"
+            )
+    arr: np.ndarray = mask
+    if arr.dtype == np.bool_:
+        arr = arr.view(np.uint8)
+    elif not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(
+            f"heatmap_mask must hold integers, floats or bools; got dtype {arr.dtype}"
+        )
+    if arr.ndim not in (2, 3):
+        raise ValueError(
+            f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"heatmap_mask must not be empty; got shape {arr.shape}")
+    if arr.ndim == 3:
+        return arr.mean(axis=-1, dtype=np.float64)
+    return arr
+
+
+def finite_range(gray: np.ndarray) -> tuple[float, float] | None:
+    """Return (min, max) of the finite values of gray, or None when there are none."""
+    lo = gray.min()
+    hi = gray.max()
+    if np.isfinite(lo) and np.isfinite(hi):  # fast path: no NaN, no inf
+        return float(lo), float(hi)
+    finite = gray[np.isfinite(gray)]
+    if finite.size == 0:
+        return None
+    return float(finite.min()), float(finite.max())
+
+
+def validate_limit(name: str, value: object) -> float | None:
+    """Check one of ``vmin`` / ``vmax``: None or a finite real number."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite number or None; got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"{name} must be a finite number or None; got {value!r}")
+    return out
+
+
+def infer_limits(
+    data_range: tuple[float, float] | None, vmin: float | None, vmax: float | None
+) -> tuple[float, float] | None:
+    """Return the limits actually used (contract §2.2), or None if nothing is finite.
+
+    Raises
+    ------
+    ValueError
+        If the resulting ``vmin`` is greater than ``vmax``.
+    """
+    if data_range is None and (vmin is None or vmax is None):
+        if vmin is None and vmax is None:
+            return None
+        known = vmin if vmin is not None else vmax
+        assert known is not None
+        data_range = (known, known)
+    assert data_range is not None
+    lo = data_range[0] if vmin is None else vmin
+    hi = data_range[1] if vmax is None else vmax
+    if lo > hi:
+        raise ValueError(
+            f"vmin must not be greater than vmax; got vmin={lo!r} > vmax={hi!r}"
+            + (" (the other limit was inferred from the mask)" if None in (vmin, vmax) else "")
+        )
+    return lo, hi
+
+
+def validate_blur_ksize(blur_ksize: object) -> tuple[int, int] | None:
+    """Check ``blur_ksize``: None or a pair of odd positive ints."""
+    if blur_ksize is None:
+        return None
+    if (
+        isinstance(blur_ksize, list | tuple)
+        and len(blur_ksize) == 2
+        and all(
+            isinstance(k, int | np.integer) and not isinstance(k, bool | np.bool_)
+            for k in blur_ksize
+        )
+        and all(int(k) > 0 and int(k) % 2 == 1 for k in blur_ksize)
+    ):
+        return int(blur_ksize[0]), int(blur_ksize[1])
+    raise ValueError(
+        f"blur_ksize must be None or a pair of odd positive ints (kx, ky); got {blur_ksize!r}"
+    )
+
+
+def validate_blur_function(blur_function: object) -> BlurFunction | None:
+    """Check ``blur_function``: None or a callable."""
+    if blur_function is None or callable(blur_function):
+        return blur_function  # type: ignore[return-value]
+    raise TypeError(
+        f"blur_function must be None or a callable taking and returning a 2-D array; "
+        f"got {blur_function!r}"
+    )
+
+
+def display_field(
+    gray: np.ndarray,
+    blur_ksize: tuple[int, int] | None = (5, 5),
+    blur_function: BlurFunction | None = None,
+    data_range: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Return the display field: gray after the visual blur, as float32 (contract §2.3).
+
+    ``blur_function`` wins over ``blur_ksize``; it receives gray as a 2-D float32 array
+    in data units (NaN as NaN). The Gaussian blur uses OpenCV's sigma rule for the kernel
+    and is NaN-aware: NaN pixels stay NaN and do not spread. ±inf are replaced by the
+    finite maximum / minimum. Whatever a blur returns, pixels that were NaN stay NaN.
+
+    Parameters
+    ----------
+    gray : numpy.ndarray
+        The 2-D mask from :func:`reduce_mask`.
+    blur_ksize : (int, int) or None
+        Gaussian kernel size (odd ints), or None for no blur.
+    blur_function : callable or None
+        Custom blur; must return an array of gray's shape.
+    data_range : (float, float) or None
+        The finite range of gray if already known (saves a pass).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape of gray. A new array: gray is never modified.
+    """
+    if data_range is None:
+        data_range = finite_range(gray)
+    src = gray.astype(np.float32, copy=gray.dtype != np.float32 or blur_function is not None)
+    nan = None
+    if data_range is None:  # nothing finite: show nothing
+        return np.full(gray.shape, np.nan, np.float32)
+    lo, hi = data_range
+    if not (np.isfinite(src.min()) and np.isfinite(src.max())):
+        src = np.array(src, copy=True) if src is gray else src
+        nan = np.isnan(src)
+        src[np.isposinf(src)] = hi
+        src[np.isneginf(src)] = lo
+        if not nan.any():
+            nan = None
+
+    if blur_function is not None:
+        out = blur_function(src)
+        out = np.asarray(out)
+        if out.shape != gray.shape or not (
+            np.issubdtype(out.dtype, np.number) or out.dtype == np.bool_
+        ):
+            raise ValueError(
+                f"blur_function must return a numeric array of shape {gray.shape}; got "
+                f"{type(out).__name__} of shape {getattr(out, 'shape', None)} "
+                f"and dtype {getattr(out, 'dtype', None)}"
+            )
+        out = out.astype(np.float32, copy=out is src or out is gray or out.dtype != np.float32)
+    elif blur_ksize is not None:
+        if nan is None:
+            out = cv2.GaussianBlur(src, blur_ksize, 0)
+        else:
+            out = _nan_gaussian(src, nan, blur_ksize)
+    else:
+        out = src if src is not gray else src.copy()
+
+    if nan is not None:
+        out[nan] = np.nan
+    return out
+
+
+def _nan_gaussian(src: np.ndarray, nan: np.ndarray, ksize: tuple[int, int]) -> np.ndarray:
+    """Gaussian blur that ignores NaN pixels (normalised convolution)."""
+    valid = (~nan).astype(np.float32)
+    values = np.where(nan, np.float32(0), src)
+    num = cv2.GaussianBlur(values, ksize, 0)
+    den = cv2.GaussianBlur(valid, ksize, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: np.ndarray = num / den
+    return out.astype(np.float32, copy=False)
+
+
+def colour_indices(
+    display: np.ndarray, limits: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return LUT indices (uint8) and t in [0, 1] for a display field (contract §2.4).
+
+    NaN pixels get index 0 and t = NaN.
+    """
+    lo, hi = limits
+    d = display.astype(np.float64, copy=False)
+    if hi == lo:
+        t = np.where(np.isnan(d), np.nan, 0.5)
+        idx = np.full(d.shape, MIDDLE_INDEX, np.uint8)
+        return idx, t
+    with np.errstate(invalid="ignore"):
+        t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
+    idx = np.rint(np.nan_to_num(t, nan=0.0) * 255.0).astype(np.uint8)
+    return idx, t
+
+
+def rgba_from_display(
+    display: np.ndarray,
+    limits: tuple[float, float] | None,
+    colormap: object,
+    transparent_low: bool,
+) -> np.ndarray:
+    """Colour a display field with the rule of contract §2.4-§2.5."""
+    out = np.zeros((*display.shape, 4), np.uint8)
+    if limits is None:
+        return out
+    idx, t = colour_indices(display, limits)
+    out[..., :3] = colormap_lut(colormap)[idx]
+    opaque = ~np.isnan(t)
+    if transparent_low and limits[0] != limits[1]:
+        opaque &= ~(t < 1.0 / 255.0)
+    out[..., 3] = np.where(opaque, np.uint8(255), np.uint8(0))
+    return out
+
+
+def mask_to_rgba(
+    mask: Any,
+    colormap: object = cv2.COLORMAP_JET,
+    transparent_low: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    blur_ksize: tuple[int, int] | None = (5, 5),
+    blur_function: BlurFunction | None = None,
+) -> np.ndarray:
+    """Render a mask to an RGBA image, with no viewer, no Qt and no GPU.
+
+    The picture is the one the napari layer shows (before layer opacity): see the
+    contract §2 for every rule.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        H×W or H×W×C numbers (H×W×C are averaged over the last axis).
+    colormap : int or str
+        OpenCV colormap constant or name.
+    transparent_low : bool
+        Make pixels that would get the lowest colour fully transparent.
+    vmin, vmax : float or None
+        Limits; None infers from the finite values.
+    blur_ksize : (int, int) or None
+        Gaussian kernel (odd ints) or None for no blur.
+    blur_function : callable or None
+        Custom blur, wins over ``blur_ksize``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (H, W, 4) uint8 RGBA (not OpenCV's BGRA).
+    """
+    gray = reduce_mask(mask)
+    colormap_lut(colormap)  # validates the colormap before any work
+    lo = validate_limit("vmin", vmin)
+    hi = validate_limit("vmax", vmax)
+    ksize = validate_blur_ksize(blur_ksize)
+    func = validate_blur_function(blur_function)
+    data_range = finite_range(gray)
+    limits = infer_limits(data_range, lo, hi)
+    display = display_field(gray, ksize, func, data_range)
+    return rgba_from_display(display, limits, colormap, bool(transparent_low))

@@ -1,0 +1,78 @@
+"""Where things go: the shared frame, layer transforms and click-to-pixel maths (§3-§4).
+
+Pure floor. World coordinates are napari's: pixel ``i`` of a layer at scale ``s`` and
+translate ``t`` is centred on ``i·s + t``. The frame spans ``[-0.5, size - 0.5)`` on each
+axis, so every layer put in it has its outer edges on the frame's edges.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+
+__all__ = ["frame_size", "layer_transform", "pixel_at", "validate_size"]
+
+
+def validate_size(name: str, value: object) -> float | None:
+    """Check ``width`` / ``height``: None or a positive finite number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number of world units or None; got {value!r}")
+    if not (math.isfinite(float(value)) and float(value) > 0):
+        raise ValueError(f"{name} must be a positive number of world units or None; got {value!r}")
+    return float(value)
+
+
+def frame_size(
+    natural: Sequence[int] | None, width: float | None, height: float | None
+) -> tuple[float, float] | None:
+    """Return the frame's (height, width) in world units.
+
+    Parameters
+    ----------
+    natural : (int, int) or None
+        The natural size (rows, columns): the background's, else the mask's.
+    width, height : float or None
+        Requested size; with only one given the other follows ``natural``'s aspect ratio.
+    """
+    if natural is None:
+        if width is not None and height is not None:
+            return float(height), float(width)
+        return None
+    nh, nw = float(natural[0]), float(natural[1])
+    if width is None and height is None:
+        return nh, nw
+    if width is not None and height is not None:
+        return float(height), float(width)
+    if width is not None:
+        return width * nh / nw, float(width)
+    assert height is not None
+    return float(height), height * nw / nh
+
+
+def layer_transform(
+    frame: Sequence[float], shape: Sequence[int]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return napari ``(scale, translate)`` stretching an array of ``shape`` over ``frame``."""
+    sy = float(frame[0]) / shape[0]
+    sx = float(frame[1]) / shape[1]
+    return (sy, sx), ((sy - 1.0) / 2.0, (sx - 1.0) / 2.0)
+
+
+def pixel_at(
+    world: Sequence[float], frame: Sequence[float], shape: Sequence[int]
+) -> tuple[int, int] | None:
+    """Return the (row, column) of the mask pixel under a world point, or None outside.
+
+    Only the last two coordinates of ``world`` are used (rows, columns).
+    """
+    wy, wx = float(world[-2]), float(world[-1])
+    uy = (wy + 0.5) / float(frame[0])
+    ux = (wx + 0.5) / float(frame[1])
+    if not (0.0 <= uy < 1.0 and 0.0 <= ux < 1.0):
+        return None
+    y = min(int(math.floor(uy * shape[0])), shape[0] - 1)
+    x = min(int(math.floor(ux * shape[1])), shape[1] - 1)
+    return y, x
