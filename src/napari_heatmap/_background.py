@@ -128,7 +128,7 @@ def _read_data_url(url: str) -> bytes:
 def _download(url: str) -> bytes:
     req = urllib.request.Request(url, headers={"User-Agent": "napari-heatmap"})
     try:
-        with urllib.request.urlopen(req, timeout=URL_TIMEOUT) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=URL_TIMEOUT) as resp:
             data: bytes = resp.read(MAX_DOWNLOAD + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ValueError(f"background_image: cannot download {url!r}: {exc}") from exc

@@ -64,9 +64,12 @@ def resolve_colormap(colormap: object) -> int:
         key = key.removeprefix("colormap_")
         if key in COLORMAP_NAMES:
             return COLORMAP_NAMES[key]
-    elif isinstance(colormap, int | np.integer) and not isinstance(colormap, bool | np.bool_):
-        if int(colormap) in _NAMES_BY_ID:
-            return int(colormap)
+    elif (
+        isinstance(colormap, int | np.integer)
+        and not isinstance(colormap, bool | np.bool_)
+        and int(colormap) in _NAMES_BY_ID
+    ):
+        return int(colormap)
     raise ValueError(
         f"colormap must be an OpenCV colormap id 0-21 or one of the names "
         f"{', '.join(COLORMAP_NAMES)}; got {colormap!r}"

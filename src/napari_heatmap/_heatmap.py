@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 ClickCallback = Callable[[int, int, float], Any]
 
+_INSTANCES: list[Heatmap] = []
+
 #: A press and release further apart than this many screen pixels is a drag, not a click.
 DRAG_TOLERANCE_PX = 4.0
 _STATUS_TAG = " | heatmap "
@@ -95,6 +97,7 @@ class Heatmap:
         widget_id: str | None = None,
         *,
         viewer: ViewerModel | None = None,
+        _layers: tuple[Image | None, Image | None] | None = None,
     ) -> None:
         # Validate everything before touching any viewer: a failed call adds nothing.
         self._vmin = pl.validate_limit("vmin", vmin)
@@ -111,6 +114,8 @@ class Heatmap:
         self._opacity = 70.0
 
         self._background: np.ndarray | None = None
+        if background_image is None and _layers is not None and _layers[0] is not None:
+            background_image = np.asarray(_layers[0].data)
         if background_image is not None:
             self._background = load_background(background_image)
         self._mask: Any = None
@@ -156,9 +161,17 @@ class Heatmap:
 
             viewer = napari.current_viewer() or napari.Viewer()
         self.viewer: ViewerModel | None = viewer
+        if _layers is not None:  # adopt layers made elsewhere (the npe2 sample)
+            self.background_layer, self.heatmap_layer = _layers
         viewer.layers.events.removed.connect(self._on_layer_removed)
         self._sync_background()
         self._sync_heatmap()
+        _INSTANCES.append(self)
+
+    @staticmethod
+    def instances(viewer: ViewerModel | None = None) -> list[Heatmap]:
+        """Return the open heatmaps, oldest first (only those of ``viewer`` if given)."""
+        return [hm for hm in _INSTANCES if viewer is None or hm.viewer is viewer]
 
     # ------------------------------------------------------------------ properties
 
@@ -356,7 +369,9 @@ class Heatmap:
         self._place_layers()
         self.events.background(value=self._background)
 
-    def set_heatmap_from_annotations(self, anns: Iterable[Any], object_name: str | None = None) -> None:
+    def set_heatmap_from_annotations(
+        self, anns: Iterable[Any], object_name: str | None = None
+    ) -> None:
         """Show the density of Supervisely labels (contract §6).
 
         Parameters
@@ -429,6 +444,8 @@ class Heatmap:
         self.background_layer = self.heatmap_layer = self.marker_layer = None
         viewer.layers.events.removed.disconnect(self._on_layer_removed)
         self.viewer = None
+        if self in _INSTANCES:
+            _INSTANCES.remove(self)
         self.events.closed()
 
     def __repr__(self) -> str:
@@ -505,7 +522,10 @@ class Heatmap:
             self._hook()
         else:
             self.heatmap_layer.data = self._display
+            self.heatmap_layer.opacity = self._opacity / 100.0
+            self.heatmap_layer.blending = "translucent"
             self._apply_colour()
+            self._hook()
         self._place_layers()
 
     def _sync_background(self) -> None:
@@ -666,6 +686,8 @@ class Heatmap:
             self._data_range = self._limits = None
             self.events.mask(value=None)
             self.events.limits(value=None)
+        if self.background_layer is None and self.heatmap_layer is None:
+            self.close()  # nothing of ours is left: leave no callbacks behind
 
 
 class _flag:

@@ -147,7 +147,7 @@ def validate_blur_ksize(blur_ksize: object) -> tuple[int, int] | None:
 def validate_blur_function(blur_function: object) -> BlurFunction | None:
     """Check ``blur_function``: None or a callable."""
     if blur_function is None or callable(blur_function):
-        return blur_function  # type: ignore[return-value]
+        return blur_function
     raise TypeError(
         f"blur_function must be None or a callable taking and returning a 2-D array; "
         f"got {blur_function!r}"

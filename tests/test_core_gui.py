@@ -1,0 +1,166 @@
+"""Real-window tests: a shown napari viewer under Xvfb, screenshots and Qt mouse clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_heatmap import Heatmap, colormap_lut
+from napari_heatmap._sample import demo_data
+
+pytestmark = pytest.mark.gui
+
+JET = colormap_lut("jet")
+
+
+def camera(viewer):
+    scene = getattr(viewer, "scene", None)  # napari >= 0.9 moved the camera there
+    return scene.camera if scene is not None else viewer.camera
+
+
+def canvas_point(viewer, world_yx):
+    """Canvas pixel (x, y) in logical Qt units of a world point, from napari's camera."""
+    canvas = viewer.window._qt_viewer.canvas
+    h, w = canvas.size
+    cam = camera(viewer)
+    cy, cx = cam.center[-2:]
+    z = cam.zoom
+    return (world_yx[1] - cx) * z + w / 2, (world_yx[0] - cy) * z + h / 2
+
+
+def shot_pixel(viewer, shot, world_yx):
+    """RGB of the screenshot pixel showing a world point (screenshot may be HiDPI)."""
+    x, y = canvas_point(viewer, world_yx)
+    h, w = viewer.window._qt_viewer.canvas.size
+    r = int(round(y * shot.shape[0] / h))
+    c = int(round(x * shot.shape[1] / w))
+    return shot[r, c, :3].astype(int)
+
+
+def screenshot(viewer, qtbot):
+    qtbot.wait(50)
+    return viewer.screenshot(canvas_only=True, flash=False)
+
+
+def qt_click(viewer, qtbot, world_yx, drag_to=None):
+    from qtpy.QtCore import QPoint, Qt
+    from qtpy.QtTest import QTest
+
+    widget = viewer.window._qt_viewer.canvas.native
+    x, y = canvas_point(viewer, world_yx)
+    start = QPoint(int(round(x)), int(round(y)))
+    QTest.mouseMove(widget, start)
+    QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    end = start
+    if drag_to is not None:
+        end = QPoint(start.x() + drag_to[0], start.y() + drag_to[1])
+        for k in range(1, 6):
+            QTest.mouseMove(widget, QPoint(start.x() + drag_to[0] * k // 5,
+                                           start.y() + drag_to[1] * k // 5))
+            qtbot.wait(5)
+    QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    qtbot.wait(20)
+
+
+@pytest.fixture
+def shown(make_napari_viewer):
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(900, 700)
+    return viewer
+
+
+def blend(top, bottom, alpha):
+    return np.asarray(top) * alpha + np.asarray(bottom) * (1 - alpha)
+
+
+def test_demo_screenshot_colours(shown, qtbot):
+    bg, mask = demo_data()
+    hm = Heatmap(bg, mask, vmin=0, vmax=255, transparent_low=True, blur_ksize=(7, 7),
+                 width=600, height=400, viewer=shown)
+    hm.opacity = 70
+    shown.reset_view()
+    shot = screenshot(shown, qtbot)
+    # the first blob's centre: value 255 -> JET's top colour at 70 % over the background
+    centre = (400 // 3, 600 // 3)
+    top = JET[255]
+    expected = blend(top, bg[centre], 0.7)
+    assert np.abs(shot_pixel(shown, shot, centre) - expected).max() <= 6
+    # a corner far from both blobs is transparent (transparent_low): background only
+    corner = (5, 595)
+    assert mask[corner] < 1
+    assert np.abs(shot_pixel(shown, shot, corner) - bg[corner]).max() <= 6
+    # colormap and opacity changes redraw at once
+    hm.colormap = "hot"
+    hm.opacity = 100
+    shot = screenshot(shown, qtbot)
+    assert np.abs(shot_pixel(shown, shot, centre) - colormap_lut("hot")[255]).max() <= 6
+    hm.transparent_low = False
+    hm.vmin = 100
+    shot = screenshot(shown, qtbot)
+    assert np.abs(shot_pixel(shown, shot, corner) - colormap_lut("hot")[0]).max() <= 6
+
+
+def test_mid_values_get_lut_round_255t_on_gpu(shown, qtbot):
+    # 8 columns with t = k/7; a steep ramp checks the GPU colour table, not only its ends
+    mask = np.tile(np.linspace(0, 1, 8), (4, 1))
+    hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=shown)
+    hm.opacity = 100
+    shown.reset_view()
+    shot = screenshot(shown, qtbot)
+    for j in range(8):
+        idx = int(np.rint(255 * j / 7))
+        got = shot_pixel(shown, shot, (1.5, j))
+        near = [JET[min(255, max(0, idx + d))] for d in (-1, 0, 1)]
+        assert min(np.abs(got - c).max() for c in near) <= 4, (j, got, JET[idx])
+
+
+def test_clicks_on_canvas_with_any_layer_selected(shown, qtbot):
+    bg = np.zeros((400, 600, 3), np.uint8)
+    mask = np.arange(20, dtype=np.float32).reshape(4, 5)  # smaller than its background
+    hm = Heatmap(bg, mask, blur_ksize=None, viewer=shown)
+    calls = []
+    hm.click(lambda y, x, v: calls.append((y, x, v)))
+    shown.reset_view()
+    qtbot.wait(50)
+
+    qt_click(shown, qtbot, (250.0, 550.0))
+    assert calls == [(2, 4, 14.0)]
+    assert (hm.click_y, hm.click_x, hm.click_value) == (2, 4, 14.0)
+    assert hm.marker_layer is not None
+
+    shown.layers.selection.active = hm.background_layer
+    qt_click(shown, qtbot, (50.0, 50.0))
+    assert calls[-1] == (0, 0, 0.0)
+    assert shown.layers.selection.active is hm.background_layer
+
+    # a drag pans the view and reports nothing
+    center = tuple(camera(shown).center)
+    qt_click(shown, qtbot, (150.0, 300.0), drag_to=(60, 40))
+    assert len(calls) == 2
+    assert tuple(camera(shown).center) != center
+
+    # outside the frame: nothing
+    shown.reset_view()
+    qtbot.wait(20)
+    qt_click(shown, qtbot, (-40.0, 300.0))
+    assert len(calls) == 2
+
+
+def test_marker_is_drawn_where_clicked(shown, qtbot):
+    mask = np.zeros((100, 100), np.float32)
+    hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=shown)
+    hm.opacity = 100
+    shown.reset_view()
+    before = screenshot(shown, qtbot)
+    qt_click(shown, qtbot, (50.0, 50.0))
+    after = screenshot(shown, qtbot)
+    got = shot_pixel(shown, after, (50.0, 50.0))
+    assert tuple(shot_pixel(shown, before, (50.0, 50.0))) == tuple(JET[128])
+    assert got.min() > 200  # white marker face
+
+
+def test_closing_viewer_leaves_nothing(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer(show=True)
+    hm = Heatmap(heatmap_mask=np.eye(5), viewer=viewer)
+    viewer.layers.clear()
+    assert hm.viewer is None and Heatmap.instances() == []
