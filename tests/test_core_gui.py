@@ -164,3 +164,31 @@ def test_closing_viewer_leaves_nothing(make_napari_viewer, qtbot):
     hm = Heatmap(heatmap_mask=np.eye(5), viewer=viewer)
     viewer.layers.clear()
     assert hm.viewer is None and Heatmap.instances() == []
+
+
+def test_nan_is_transparent_on_screen(shown, qtbot):
+    bg = np.full((4, 8, 3), 200, np.uint8)
+    mask = np.ones((4, 8))
+    mask[:, :4] = np.nan
+    hm = Heatmap(bg, mask, blur_ksize=None, viewer=shown)
+    hm.opacity = 100
+    shown.reset_view()
+    shot = screenshot(shown, qtbot)
+    assert tuple(shot_pixel(shown, shot, (1.5, 1.0))) == (200, 200, 200)
+    assert tuple(shot_pixel(shown, shot, (1.5, 6.0))) == tuple(JET[128])  # constant: middle
+
+
+def test_hover_shows_raw_value_in_status_bar(shown, qtbot):
+    from qtpy.QtCore import QPoint
+    from qtpy.QtTest import QTest
+
+    mask = np.arange(20, dtype=np.float32).reshape(4, 5) * 1.5
+    Heatmap(heatmap_mask=mask, blur_ksize=(3, 3), viewer=shown)
+    shown.reset_view()
+    qtbot.wait(50)
+    widget = shown.window._qt_viewer.canvas.native
+    x, y = canvas_point(shown, (2.0, 3.0))
+    QTest.mouseMove(widget, QPoint(int(x) - 3, int(y)))
+    QTest.mouseMove(widget, QPoint(int(x), int(y)))
+    # raw (unblurred) mask value 19.5 at row 2, column 3
+    qtbot.waitUntil(lambda: "heatmap [2 3]: 19.5" in str(shown.status), timeout=3000)

@@ -335,7 +335,9 @@ def test_status_bar_shows_raw_value_under_cursor(demo, viewer):
     viewer.status = {"coordinates": "[133 200]: 1.0"}
     raw = float(demo.heatmap_mask[133, 200])
     assert f"[133 200]: {raw:.4g}" in viewer.status["coordinates"]
-    viewer.cursor.position = (-50.0, -50.0)
+    assert viewer.status["coordinates"].count("heatmap") == 1
+    viewer.cursor.position = (-50.0, -50.0)  # off the heatmap: the value goes away
+    assert "heatmap" not in viewer.status["coordinates"]
     viewer.status = "Ready"
     assert viewer.status == "Ready"
 

@@ -584,7 +584,8 @@ class Heatmap:
         if self._hooked or viewer is None:
             return
         viewer.mouse_drag_callbacks.append(self._on_mouse_drag)
-        viewer.events.status.connect(self._on_status)
+        viewer.events.status.connect(self._on_status, position="last")
+        viewer.cursor.events.position.connect(self._on_status, position="last")
         self._hooked = True
 
     def _unhook(self) -> None:
@@ -594,6 +595,7 @@ class Heatmap:
         if self._on_mouse_drag in viewer.mouse_drag_callbacks:
             viewer.mouse_drag_callbacks.remove(self._on_mouse_drag)
         viewer.events.status.disconnect(self._on_status)
+        viewer.cursor.events.position.disconnect(self._on_status)
         self._hooked = False
 
     def _on_mouse_drag(self, viewer: Any, event: Any) -> Generator[None, None, None]:
@@ -611,23 +613,32 @@ class Heatmap:
         if event.type == "mouse_release" and not dragged:
             self.click_at(world)
 
-    def _on_status(self, event: Any) -> None:
-        """Append the raw value under the cursor to napari's status bar."""
+    def _on_status(self, event: Any = None) -> None:
+        """Show the raw value under the cursor in napari's status bar.
+
+        Runs when napari sets a new status and when the cursor moves, so the value is
+        there whether napari computes its status in a thread or not.
+        """
         viewer = self.viewer
-        if self._in_status or viewer is None or not viewer.mouse_over_canvas:
+        if self._in_status or viewer is None:
             return
-        target = self._target(tuple(viewer.cursor.position))
-        if target is None:
-            return
-        text = f"{_STATUS_TAG}[{target[0]} {target[1]}]: {format_value(self.value_at(*target))}"
+        target = None
+        if viewer.mouse_over_canvas:
+            target = self._target(tuple(viewer.cursor.position))
+        text = ""
+        if target is not None:
+            value = format_value(self.value_at(*target))
+            text = f"{_STATUS_TAG}[{target[0]} {target[1]}]: {value}"
         status = viewer.status
+        current = str(status.get("coordinates", "")) if isinstance(status, dict) else status
+        updated = current.split(_STATUS_TAG)[0] + text
+        if updated == current:
+            return
         with _flag(self, "_in_status"):
             if isinstance(status, dict):
-                coords = str(status.get("coordinates", ""))
-                if _STATUS_TAG not in coords:
-                    viewer.status = {**status, "coordinates": coords + text}
-            elif _STATUS_TAG not in status:
-                viewer.status = status + text
+                viewer.status = {**status, "coordinates": updated}
+            else:
+                viewer.status = updated
 
     # marker --------------------------------------------------------------------
 

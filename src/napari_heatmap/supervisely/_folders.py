@@ -1,0 +1,232 @@
+"""Discovery of annotation files: a single file, a dataset folder or a project folder.
+
+Layout (format notes §1): a project holds ``meta.json`` (legacy: ``classes.json``) and dataset
+folders; a dataset holds ``ann/`` and optionally ``img/``; nested datasets live in
+``<dataset>/datasets/<child>/`` at any depth. An annotation is named ``<image name>.json``
+(legacy: ``<image stem>.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ._meta import find_meta_for
+
+__all__ = ["AnnotationItem", "SuperviselyLayout", "find_annotations", "is_supervisely_json"]
+
+#: Folder names inside a dataset that are never datasets themselves.
+SERVICE_FOLDERS = frozenset({"img", "ann", "img_info", "seg", "meta", "datasets", "blob"})
+META_NAMES = ("meta.json", "classes.json")
+_SNIFF_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class AnnotationItem:
+    """One annotation file and the image it belongs to.
+
+    Attributes
+    ----------
+    ann_path : pathlib.Path
+        The annotation JSON file.
+    image_path : pathlib.Path or None
+        The image in the dataset's ``img/`` folder, when present.
+    dataset : str
+        Dataset name; nested datasets are joined with ``/`` (``""`` for a lone file).
+    name : str
+        Item name: the annotation file name without ``.json``.
+    """
+
+    ann_path: Path
+    image_path: Path | None
+    dataset: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SuperviselyLayout:
+    """What a path holds.
+
+    Attributes
+    ----------
+    kind : {"file", "dataset", "project"}
+        A single annotation file, a dataset folder or a project folder.
+    root : pathlib.Path
+        The path given (for ``ann/`` folders: the dataset folder).
+    meta_path : pathlib.Path or None
+        The project meta file, when there is one.
+    items : list of AnnotationItem
+        The annotations, datasets in name order, items in file name order.
+    """
+
+    kind: Literal["file", "dataset", "project"]
+    root: Path
+    meta_path: Path | None
+    items: list[AnnotationItem] = field(default_factory=list)
+
+
+def _head_looks_supervisely(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] not in (b"{", b"["):
+        return False
+    return any(k in head for k in (b'"size"', b'"objects"', b'"classes"', b'"title"'))
+
+
+def _is_annotation(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    size = data.get("size")
+    return (
+        isinstance(size, dict)
+        and "height" in size
+        and "width" in size
+        and isinstance(data.get("objects"), list)
+    )
+
+
+def _is_meta(data: Any) -> bool:
+    if isinstance(data, dict):
+        return isinstance(data.get("classes"), list)
+    return (
+        isinstance(data, list)
+        and len(data) > 0
+        and all(isinstance(c, dict) and "title" in c and "shape" in c for c in data)
+    )
+
+
+def _sniff(path: Path) -> Literal["annotation", "meta"] | None:
+    if path.suffix.lower() != ".json" or not path.is_file() or not _head_looks_supervisely(path):
+        return None
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if _is_annotation(data):
+        return "annotation"
+    return "meta" if _is_meta(data) else None
+
+
+def is_supervisely_json(path: str | os.PathLike[str]) -> bool:
+    """Tell whether `path` is a Supervisely annotation or project meta JSON file.
+
+    Declines cheaply (extension, first bytes) before parsing anything.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file path.
+
+    Returns
+    -------
+    bool
+        True for an annotation (``size`` with ``height``/``width`` and an ``objects`` list) or a
+        meta (``classes`` list, or a legacy bare list of classes).
+    """
+    return _sniff(Path(path)) is not None
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".")
+
+
+def _dataset_items(folder: Path, dataset: str) -> list[AnnotationItem]:
+    """Annotations of one dataset folder, paired with images of ``img/``.
+
+    When ``img/`` holds images only their annotations count (as in the SDK); an image without
+    an annotation is skipped. Otherwise every ``ann/*.json`` counts.
+    """
+    ann_dir, img_dir = folder / "ann", folder / "img"
+    if not ann_dir.is_dir():
+        return []
+    images = (
+        sorted(p for p in img_dir.iterdir() if p.is_file() and _visible(p))
+        if img_dir.is_dir()
+        else []
+    )
+    if not images:
+        return [
+            AnnotationItem(p, None, dataset, p.name[: -len(".json")])
+            for p in sorted(ann_dir.iterdir())
+            if p.is_file() and _visible(p) and p.suffix.lower() == ".json"
+        ]
+    items = []
+    for image in images:
+        for candidate in (ann_dir / f"{image.name}.json", ann_dir / f"{image.stem}.json"):
+            if candidate.is_file():
+                items.append(AnnotationItem(candidate, image, dataset, image.name))
+                break
+    return items
+
+
+def _datasets(folder: Path, prefix: str) -> list[tuple[Path, str]]:
+    """Dataset folders under `folder` (non-service sub-folders), nested ones after parents."""
+    out = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p)):
+        if sub.name in SERVICE_FOLDERS:
+            continue
+        name = f"{prefix}{sub.name}"
+        out.append((sub, name))
+        nested = sub / "datasets"
+        if nested.is_dir():
+            out.extend(_datasets(nested, f"{name}/"))
+    return out
+
+
+def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
+    """Find the annotation files of a file, dataset folder or project folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An annotation JSON file; a dataset folder (holding ``ann/``) or its ``ann/`` folder; or
+        a project folder (``meta.json``/``classes.json`` plus datasets).
+
+    Returns
+    -------
+    SuperviselyLayout or None
+        The layout, or ``None`` when `path` is none of these.
+    """
+    p = Path(path)
+    if p.is_file():
+        if _sniff(p) != "annotation":
+            return None
+        dataset_dir = p.parent.parent if p.parent.name == "ann" else None
+        image = None
+        name = p.name[: -len(".json")] if p.name.lower().endswith(".json") else p.stem
+        if dataset_dir is not None and (dataset_dir / "img").is_dir():
+            for candidate in (
+                dataset_dir / "img" / name,
+                *sorted((dataset_dir / "img").glob(f"{_glob_escape(name)}.*")),
+            ):
+                if candidate.is_file():
+                    image = candidate
+                    break
+        dataset = dataset_dir.name if dataset_dir is not None else ""
+        return SuperviselyLayout(
+            "file", p, find_meta_for(p), [AnnotationItem(p, image, dataset, name)]
+        )
+    if not p.is_dir():
+        return None
+    if p.name == "ann" and not (p / "ann").is_dir():
+        p = p.parent
+    if (p / "ann").is_dir():
+        return SuperviselyLayout("dataset", p, find_meta_for(p), _dataset_items(p, p.name))
+    meta = next((p / n for n in META_NAMES if (p / n).is_file()), None)
+    datasets = _datasets(p, "")
+    items = [item for folder, name in datasets for item in _dataset_items(folder, name)]
+    if meta is None and not items:
+        return None
+    return SuperviselyLayout("project", p, meta, items)
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

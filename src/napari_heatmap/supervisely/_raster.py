@@ -1,0 +1,430 @@
+"""Density rasteriser: every label scaled to a common grid, drawn with 1, overlaps summed.
+
+Matches ``Heatmap.set_heatmap_from_annotations`` of the Supervisely SDK 6.74.51 (format notes
+§5, §6, §8) except where the decisions in §9 say otherwise: graphs and 2-D cuboids count 1 per
+pixel, and bitmaps that overflow the grid or vanish when shrunk are clipped or skipped (with a
+warning) instead of raising. Each label is drawn into a scratch array covering only its
+clipped bounding box, which is then added into the float32 grid.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ._annotation import Annotation, annotation_from_any
+from ._errors import SuperviselyWarning
+from ._shapes import (
+    AlphaMask,
+    AnyGeometry,
+    Bitmap,
+    Cuboid,
+    Geometry,
+    Graph,
+    GraphNode,
+    MultiPolygon,
+    OrientedBBox,
+    Point,
+    Polygon,
+    Polyline,
+    Rectangle,
+)
+
+__all__ = ["add_geometry", "density_map", "grid_size", "oriented_bbox_corners", "resize_geometry"]
+
+
+# --------------------------------------------------------------------------- grid size
+
+
+def _check_side(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+    return int(value)
+
+
+def _even(x: float) -> int:
+    """``int(round(x / 2) * 2)`` with Python's half-to-even ``round``."""
+    return int(round(x / 2) * 2)
+
+
+def grid_size(
+    img_sizes: Sequence[tuple[int, int]], width: int | None = None, height: int | None = None
+) -> tuple[int, int]:
+    """Return the density grid ``(height, width)`` for images of `img_sizes`.
+
+    Parameters
+    ----------
+    img_sizes : sequence of (int, int)
+        ``(height, width)`` of every annotation's image.
+    width, height : int, optional
+        Requested grid sides. Both: used as is. One: the other follows the mean aspect ratio,
+        rounded to an even number. None: the mean image size, each side rounded to even.
+
+    Returns
+    -------
+    tuple of int
+        ``(height, width)`` of the grid.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive side, an empty `img_sizes`, or a grid that would be empty.
+    """
+    width = _check_side(width, "width")
+    height = _check_side(height, "height")
+    if len(img_sizes) == 0:
+        raise ValueError("annotations list should have at least one element")
+    if width is not None and height is not None:
+        return height, width
+    avg_h = sum(s[0] for s in img_sizes) / len(img_sizes)
+    avg_w = sum(s[1] for s in img_sizes) / len(img_sizes)
+    ar = avg_w / avg_h
+    if width is not None:
+        out = (_even(width / ar), width)
+    elif height is not None:
+        out = (height, _even(height * ar))
+    else:
+        out = (_even(avg_h), _even(avg_w))
+    if min(out) <= 0:
+        raise ValueError(
+            f"the density grid would be {out[0]}x{out[1]} pixels; request a larger width/height"
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- resize
+
+
+def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
+    """Source indices of nearest-neighbour resampling (skimage ``order=0`` / ndimage zoom)."""
+    z = n_in / n_out
+    return np.floor(((np.arange(n_out) + 0.5) * z - 0.5) + 0.5).astype(np.intp)
+
+
+def _scale(pts: np.ndarray, frow: float, fcol: float) -> np.ndarray:
+    return np.rint(pts * np.array([fcol, frow])).astype(np.int64)
+
+
+def _resize_mask(g: Bitmap | AlphaMask, frow: float, fcol: float) -> Bitmap | AlphaMask | None:
+    (r0, c0), (h, w) = g.origin, g.data.shape
+    origin = (round(r0 * frow), round(c0 * fcol))
+    out_h, out_w = max(round(h * frow), 1), max(round(w * fcol), 1)
+    data = g.data
+    if (out_h, out_w) != (h, w):
+        data = data[_nearest_index(h, out_h)][:, _nearest_index(w, out_w)]
+    rows = np.flatnonzero(data.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(data.any(axis=0))
+    data = data[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return type(g)((origin[0] + int(rows[0]), origin[1] + int(cols[0])), data)
+
+
+def _resize_polygon(p: Polygon, frow: float, fcol: float) -> Polygon:
+    return Polygon(
+        _scale(p.exterior, frow, fcol), tuple(_scale(r, frow, fcol) for r in p.interiors)
+    )
+
+
+def resize_geometry(
+    g: Geometry, in_size: tuple[int, int], out_size: tuple[int, int]
+) -> Geometry | None:
+    """Scale `g` from an image of `in_size` to one of `out_size` like ``Label.resize``.
+
+    Parameters
+    ----------
+    g : Geometry
+        The geometry in source pixels.
+    in_size, out_size : tuple of int
+        ``(height, width)`` of the source image and of the target grid.
+
+    Returns
+    -------
+    Geometry or None
+        The scaled geometry; ``None`` for a bitmap that nearest sampling emptied.
+    """
+    frow = out_size[0] / in_size[0]
+    fcol = out_size[1] / in_size[1]
+    return _resize(g, frow, fcol)
+
+
+def _resize(g: Geometry, frow: float, fcol: float) -> Geometry | None:
+    if isinstance(g, Point):
+        return Point(round(g.row * frow), round(g.col * fcol))
+    if isinstance(g, Rectangle | OrientedBBox):
+        rows = (round(g.top * frow), round(g.bottom * frow))
+        cols = (round(g.left * fcol), round(g.right * fcol))
+        box = (min(rows), min(cols), max(rows), max(cols))
+        return Rectangle(*box) if isinstance(g, Rectangle) else OrientedBBox(*box, g.angle)
+    if isinstance(g, Polygon):
+        return _resize_polygon(g, frow, fcol)
+    if isinstance(g, Polyline):
+        return Polyline(_scale(g.points, frow, fcol))
+    if isinstance(g, Bitmap | AlphaMask):
+        return _resize_mask(g, frow, fcol)
+    if isinstance(g, Graph):
+        nodes = {
+            k: GraphNode(round(n.row * frow), round(n.col * fcol), n.disabled)
+            for k, n in g.nodes.items()
+        }
+        return Graph(nodes, g.edges)
+    if isinstance(g, Cuboid):
+        return Cuboid(_scale(g.points, frow, fcol), g.faces)
+    if isinstance(g, MultiPolygon):
+        return MultiPolygon(tuple(_resize_polygon(p, frow, fcol) for p in g.parts))
+    return g
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def oriented_bbox_corners(g: OrientedBBox) -> np.ndarray:
+    """Corners TL, TR, BR, BL of `g` rotated about its integer centre, floored, as ``[x, y]``.
+
+    Parameters
+    ----------
+    g : OrientedBBox
+        The box.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(4, 2)`` int64 ``[x, y]`` corners.
+    """
+    cy, cx = (g.top + g.bottom) // 2, (g.left + g.right) // 2
+    cos_a, sin_a = np.cos(g.angle), np.sin(g.angle)
+    out = []
+    for row, col in ((g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)):
+        dx, dy = col - cx, row - cy
+        x = dx * cos_a - dy * sin_a + cx
+        y = dx * sin_a + dy * cos_a + cy
+        out.append((math.floor(x), math.floor(y)))
+    return np.array(out, np.int64)
+
+
+@dataclass
+class _Stats:
+    """Cases where the SDK would raise and we do not (decision 9.3)."""
+
+    clipped_bitmaps: int = 0
+    emptied_bitmaps: int = 0
+    uncoloured_edges: int = 0
+
+    def warn(self) -> None:
+        parts = []
+        if self.clipped_bitmaps:
+            parts.append(f"{self.clipped_bitmaps} bitmap(s) overflowing the grid were clipped")
+        if self.emptied_bitmaps:
+            parts.append(f"{self.emptied_bitmaps} bitmap(s) vanished when scaled down")
+        if self.uncoloured_edges:
+            parts.append(f"{self.uncoloured_edges} graph edge(s) without a template colour")
+        if parts:
+            warnings.warn(
+                "density map drawn where the Supervisely SDK would fail: " + "; ".join(parts),
+                SuperviselyWarning,
+                stacklevel=3,
+            )
+
+
+def _window(grid: np.ndarray, pts: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box ``(x0, y0, x1, y1)`` (exclusive end) of `pts` clipped to the grid."""
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    h, w = grid.shape
+    x0, y0, x1, y1 = max(int(x0), 0), max(int(y0), 0), min(int(x1) + 1, w), min(int(y1) + 1, h)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return x0, y0, x1, y1
+
+
+def _fill(temp: np.ndarray, rings: list[np.ndarray], offset: np.ndarray, value: int) -> None:
+    cv2.fillPoly(temp, [(r - offset).astype(np.int32) for r in rings], value)
+
+
+def _polygon_mask(p: Polygon, shape: tuple[int, int], offset: np.ndarray) -> np.ndarray:
+    temp = np.zeros(shape, np.uint8)
+    _fill(temp, [p.exterior], offset, 1)
+    if p.interiors:
+        _fill(temp, list(p.interiors), offset, 0)
+    return temp
+
+
+def _add_mask(grid: np.ndarray, g: Bitmap | AlphaMask, stats: _Stats) -> None:
+    (r0, c0), (mh, mw) = g.origin, g.data.shape
+    h, w = grid.shape
+    top, left, bottom, right = max(r0, 0), max(c0, 0), min(r0 + mh, h), min(c0 + mw, w)
+    if (top, left, bottom, right) != (r0, c0, r0 + mh, c0 + mw):
+        stats.clipped_bitmaps += 1
+        if top >= bottom or left >= right:
+            return
+    data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
+    if isinstance(g, AlphaMask):
+        data = (data / 255.0).astype(np.float32)
+    grid[top:bottom, left:right] += data
+
+
+def _add_graph(grid: np.ndarray, g: Graph, stats: _Stats) -> None:
+    enabled = {k: n for k, n in g.nodes.items() if not n.disabled}
+    if not enabled:
+        return
+    pts = np.array([[n.col, n.row] for n in enabled.values()], np.int64)
+    win = _window(grid, pts)
+    if win is None:
+        return
+    x0, y0, x1, y1 = win
+    temp = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for src, dst, has_colour in g.edges:
+        a, b = enabled.get(src), enabled.get(dst)
+        if a is not None and b is not None:
+            cv2.line(temp, (a.col - x0, a.row - y0), (b.col - x0, b.row - y0), 1, 1)
+            stats.uncoloured_edges += not has_colour
+    for n in enabled.values():
+        if y0 <= n.row < y1 and x0 <= n.col < x1:
+            temp[n.row - y0, n.col - x0] = 1
+    grid[y0:y1, x0:x1] += temp
+
+
+def add_geometry(grid: np.ndarray, g: Geometry) -> None:
+    """Add one label, drawn with 1 (alpha masks: alpha / 255), into `grid` in place.
+
+    Only the part of the label inside the grid is drawn; the scratch array covers the label's
+    clipped bounding box. A bitmap sticking out of the grid is clipped.
+
+    Parameters
+    ----------
+    grid : numpy.ndarray
+        2-D float32 accumulator.
+    g : Geometry
+        The label's geometry in grid pixels.
+    """
+    _add(grid, g, _Stats())
+
+
+def _add(grid: np.ndarray, g: Geometry, stats: _Stats) -> None:
+    h, w = grid.shape
+    if isinstance(g, Point):
+        if 0 <= g.row < h and 0 <= g.col < w:
+            grid[g.row, g.col] += 1
+        return
+    if isinstance(g, Rectangle):
+        top, left = max(g.top, 0), max(g.left, 0)
+        bottom, right = min(g.bottom, h - 1), min(g.right, w - 1)
+        if top <= bottom and left <= right:
+            grid[top : bottom + 1, left : right + 1] += 1
+        return
+    if isinstance(g, Bitmap | AlphaMask):
+        _add_mask(grid, g, stats)
+        return
+    if isinstance(g, Graph):
+        _add_graph(grid, g, stats)
+        return
+    if isinstance(g, AnyGeometry):
+        return
+    if isinstance(g, MultiPolygon):
+        if not g.parts:
+            return
+        pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
+    elif isinstance(g, Polygon):
+        pts = np.concatenate([g.exterior, *g.interiors])
+    elif isinstance(g, Polyline):
+        pts = g.points
+    elif isinstance(g, Cuboid):
+        pts = g.points[sorted({i for face in g.faces for i in face})]
+    elif isinstance(g, OrientedBBox):
+        pts = oriented_bbox_corners(g)
+    else:  # pragma: no cover - exhaustive above
+        raise TypeError(f"cannot draw {type(g).__name__}")
+    win = _window(grid, pts)
+    if win is None:
+        return
+    x0, y0, x1, y1 = win
+    shape, offset = (y1 - y0, x1 - x0), np.array([x0, y0], np.int64)
+    if isinstance(g, Polygon):
+        temp = _polygon_mask(g, shape, offset)
+    elif isinstance(g, MultiPolygon):
+        temp = np.zeros(shape, np.uint8)
+        for part in g.parts:
+            temp |= _polygon_mask(part, shape, offset)
+    elif isinstance(g, Polyline):
+        temp = np.zeros(shape, np.uint8)
+        cv2.polylines(temp, [(g.points - offset).astype(np.int32)], False, 1, 1)
+    elif isinstance(g, Cuboid):
+        temp = np.zeros(shape, np.uint8)
+        for face in g.faces:
+            _fill(temp, [g.points[list(face)]], offset, 1)
+    else:  # OrientedBBox
+        temp = np.zeros(shape, np.uint8)
+        _fill(temp, [pts], offset, 1)
+    grid[y0:y1, x0:x1] += temp
+
+
+# --------------------------------------------------------------------------- density
+
+
+def density_map(
+    annotations: Iterable[Any],
+    size: tuple[int, int] | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    object_name: str | None = None,
+) -> np.ndarray:
+    """Count, per pixel of a common grid, the labels covering it.
+
+    Parameters
+    ----------
+    annotations : iterable
+        Items accepted by `annotation_from_any`: parsed annotations, JSON dicts, paths to
+        annotation files (meta found by walking up), or objects with ``to_json()``.
+    size : tuple of int, optional
+        ``(height, width)`` of the grid; the same as passing both `height` and `width`.
+    width, height : int, optional
+        Grid sides, see `grid_size`.
+    object_name : str, optional
+        Only labels of this class title count.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(H, W)`` map: every label adds 1 on the pixels it covers (alpha masks
+        alpha / 255), scaled from its image to the grid.
+
+    Raises
+    ------
+    ValueError
+        For no annotations, no matching label, or invalid sizes.
+    """
+    if size is not None:
+        if not isinstance(size, tuple | list) or len(size) != 2:
+            raise ValueError(f"size must be a (height, width) pair, got {size!r}")
+        if (height is not None and height != size[0]) or (width is not None and width != size[1]):
+            raise ValueError("size conflicts with height/width")
+        height, width = size
+    anns: list[Annotation] = [annotation_from_any(a) for a in annotations]
+    if not anns:
+        raise ValueError("annotations list should have at least one element")
+    out_h, out_w = grid_size([a.img_size for a in anns], width=width, height=height)
+    matching = [
+        (a, [lb for lb in a.labels if object_name is None or lb.class_name == object_name])
+        for a in anns
+    ]
+    if not any(labels for _, labels in matching):
+        raise ValueError(f"No labels found for object_name={object_name!r}")
+    grid = np.zeros((out_h, out_w), np.float32)
+    stats = _Stats()
+    for ann, labels in matching:
+        frow, fcol = out_h / ann.img_size[0], out_w / ann.img_size[1]
+        for label in labels:
+            g = _resize(label.geometry, frow, fcol)
+            if g is None:
+                stats.emptied_bitmaps += 1
+                continue
+            _add(grid, g, stats)
+    stats.warn()
+    return grid
