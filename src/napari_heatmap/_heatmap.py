@@ -122,6 +122,7 @@ class Heatmap:
         self._gray: np.ndarray | None = None
         self._data_range: tuple[float, float] | None = None
         self._display: np.ndarray | None = None
+        self._all_finite: bool | None = None
         self._limits: tuple[float, float] | None = None
         if heatmap_mask is not None:
             self._mask, self._gray, self._data_range, self._limits, self._display = (
@@ -461,9 +462,12 @@ class Heatmap:
         self, mask: Any
     ) -> tuple[Any, np.ndarray, tuple[float, float] | None, tuple[float, float] | None, np.ndarray]:
         gray = pl.reduce_mask(mask)
-        data_range = pl.finite_range(gray)
+        data_range, all_finite = pl.finite_stats(gray)
         limits = pl.infer_limits(data_range, self._vmin, self._vmax)
-        display = pl.display_field(gray, self._blur_ksize, self._blur_function, data_range)
+        display = pl.display_field(
+            gray, self._blur_ksize, self._blur_function, data_range, all_finite
+        )
+        self._all_finite = all_finite
         if data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
         return mask, gray, data_range, limits, display
@@ -479,7 +483,9 @@ class Heatmap:
 
     def _set_blur(self, ksize: tuple[int, int] | None, func: pl.BlurFunction | None) -> None:
         if self._gray is not None:
-            display = pl.display_field(self._gray, ksize, func, self._data_range)
+            display = pl.display_field(
+                self._gray, ksize, func, self._data_range, self._all_finite
+            )
         self._blur_ksize, self._blur_function = ksize, func
         if self._gray is not None:
             self._display = display
@@ -564,8 +570,10 @@ class Heatmap:
         ):
             if layer is not None and shape is not None:
                 scale, translate = layer_transform(frame, shape[:2])
-                layer.scale = scale
-                layer.translate = translate
+                if tuple(layer.scale) != scale:  # each set costs napari a refresh
+                    layer.scale = scale
+                if tuple(layer.translate) != translate:
+                    layer.translate = translate
         self._remove_marker()
 
     def _target(self, world: tuple[float, ...]) -> tuple[int, int] | None:

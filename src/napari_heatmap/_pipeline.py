@@ -76,14 +76,19 @@ def reduce_mask(mask: object) -> np.ndarray:
 
 def finite_range(gray: np.ndarray) -> tuple[float, float] | None:
     """Return (min, max) of the finite values of gray, or None when there are none."""
+    return finite_stats(gray)[0]
+
+
+def finite_stats(gray: np.ndarray) -> tuple[tuple[float, float] | None, bool]:
+    """Return (finite range or None, whether every value is finite) in as few passes as can be."""
     lo = gray.min()
     hi = gray.max()
     if np.isfinite(lo) and np.isfinite(hi):  # fast path: no NaN, no inf
-        return float(lo), float(hi)
+        return (float(lo), float(hi)), True
     finite = gray[np.isfinite(gray)]
     if finite.size == 0:
-        return None
-    return float(finite.min()), float(finite.max())
+        return None, False
+    return (float(finite.min()), float(finite.max())), False
 
 
 def validate_limit(name: str, value: object) -> float | None:
@@ -159,6 +164,7 @@ def display_field(
     blur_ksize: tuple[int, int] | None = (5, 5),
     blur_function: BlurFunction | None = None,
     data_range: tuple[float, float] | None = None,
+    all_finite: bool | None = None,
 ) -> np.ndarray:
     """Return the display field: gray after the visual blur, as float32 (contract §2.3).
 
@@ -177,20 +183,24 @@ def display_field(
         Custom blur; must return an array of gray's shape.
     data_range : (float, float) or None
         The finite range of gray if already known (saves a pass).
+    all_finite : bool or None
+        Whether gray has no NaN or inf, if already known (saves a pass).
 
     Returns
     -------
     numpy.ndarray
         float32, shape of gray. A new array: gray is never modified.
     """
-    if data_range is None:
-        data_range = finite_range(gray)
-    src = gray.astype(np.float32, copy=gray.dtype != np.float32 or blur_function is not None)
-    nan = None
+    if data_range is None or all_finite is None:
+        data_range, all_finite = finite_stats(gray)
     if data_range is None:  # nothing finite: show nothing
         return np.full(gray.shape, np.nan, np.float32)
+    src = gray.astype(np.float32, copy=gray.dtype != np.float32 or blur_function is not None)
+    if not src.flags.c_contiguous:
+        src = np.ascontiguousarray(src)
+    nan = None
     lo, hi = data_range
-    if not (np.isfinite(src.min()) and np.isfinite(src.max())):
+    if not all_finite:
         src = np.array(src, copy=True) if src is gray else src
         nan = np.isnan(src)
         src[np.isposinf(src)] = hi
@@ -312,7 +322,7 @@ def mask_to_rgba(
     hi = validate_limit("vmax", vmax)
     ksize = validate_blur_ksize(blur_ksize)
     func = validate_blur_function(blur_function)
-    data_range = finite_range(gray)
+    data_range, all_finite = finite_stats(gray)
     limits = infer_limits(data_range, lo, hi)
-    display = display_field(gray, ksize, func, data_range)
+    display = display_field(gray, ksize, func, data_range, all_finite)
     return rgba_from_display(display, limits, colormap, bool(transparent_low))
