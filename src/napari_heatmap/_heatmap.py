@@ -298,7 +298,10 @@ class Heatmap:
 
     @width.setter
     def width(self, value: float | None) -> None:
-        self._width = validate_size("width", value)
+        value = validate_size("width", value)
+        if value == self._width:
+            return
+        self._width = value
         self._place_layers()
         self.events.frame(value=self.frame)
 
@@ -309,7 +312,10 @@ class Heatmap:
 
     @height.setter
     def height(self, value: float | None) -> None:
-        self._height = validate_size("height", value)
+        value = validate_size("height", value)
+        if value == self._height:
+            return
+        self._height = value
         self._place_layers()
         self.events.frame(value=self.frame)
 
@@ -474,14 +480,16 @@ class Heatmap:
 
     def _set_limits(self, vmin: float | None, vmax: float | None, which: str) -> None:
         limits = pl.infer_limits(self._data_range, vmin, vmax)
-        changed = (vmin, vmax) != (self._vmin, self._vmax)
+        if (vmin, vmax) == (self._vmin, self._vmax):
+            return
         self._vmin, self._vmax, self._limits = vmin, vmax, limits
         self._apply_colour()
-        if changed:
-            getattr(self.events, which)(value=getattr(self, which))
-            self.events.limits(value=limits)
+        getattr(self.events, which)(value=getattr(self, which))
+        self.events.limits(value=limits)
 
     def _set_blur(self, ksize: tuple[int, int] | None, func: pl.BlurFunction | None) -> None:
+        if (ksize, func) == (self._blur_ksize, self._blur_function):
+            return
         if self._gray is not None:
             display = pl.display_field(
                 self._gray, ksize, func, self._data_range, self._all_finite
