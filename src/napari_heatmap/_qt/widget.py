@@ -1,0 +1,308 @@
+"""The dock widget: a thin view over the ``Heatmap`` of its viewer.
+
+User edits go straight to the controller's properties; the controller's events update the
+controls (with signals blocked, so nothing loops). The widget keeps no parameter of its own:
+it attaches to the newest ``Heatmap`` of the viewer, or offers to create one from two image
+layers, and rebinds when that heatmap closes or a newer one appears.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import CheckBox, ComboBox, Container, Label, PushButton, Slider
+from napari.layers import Image
+from napari.utils.notifications import show_error
+from qtpy.QtCore import QTimer
+
+from .._colormaps import COLORMAP_NAMES
+from .._heatmap import Heatmap, format_value
+from .._session import push_to_console
+from ._fields import BlurField, OptionalNumber
+from ._legend import Legend
+from ._lifecycle import OrphanWatcher
+
+if TYPE_CHECKING:
+    import napari
+
+__all__ = ["HeatmapWidget"]
+
+#: Controller events after which every control is re-read from the controller.
+_STATE_EVENTS = (
+    "mask", "background", "colormap", "vmin", "vmax", "limits",
+    "transparent_low", "opacity", "blur", "frame",
+)
+_NO_CLICK = "click the heatmap to read a value"
+
+
+class HeatmapWidget(Container):
+    """Dock widget driving the newest :class:`~napari_heatmap.Heatmap` of a viewer.
+
+    Parameters
+    ----------
+    napari_viewer : napari.Viewer
+        The viewer (napari injects it when the widget is opened from the Plugins menu).
+
+    Attributes
+    ----------
+    heatmap : Heatmap or None
+        The heatmap the controls drive now; None shows the "create" panel instead.
+    """
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
+        # napari hands plugin widgets a PublicOnlyProxy; the controller needs the viewer
+        # itself (Heatmap.instances compares viewers by identity).
+        self.viewer: Any = getattr(napari_viewer, "__wrapped__", napari_viewer)
+        self.heatmap: Heatmap | None = None
+        self._closed = False
+
+        self.status = Label(value="")
+        # -- create panel: shown while the viewer has no heatmap
+        self.background_choice = ComboBox(label="background", choices=self._image_choices,
+                                          nullable=True)
+        self.mask_choice = ComboBox(label="mask", choices=self._image_choices)
+        self.create_button = PushButton(text="Create heatmap")
+        self.create_panel = Container(
+            widgets=[self.background_choice, self.mask_choice, self.create_button]
+        )
+        # -- controls: shown while bound to a heatmap
+        self.colormap = ComboBox(label="colormap", choices=list(COLORMAP_NAMES.items()))
+        self.vmin = OptionalNumber("vmin", -1e12, 1e12, "lower colour limit; auto = data minimum")
+        self.vmax = OptionalNumber("vmax", -1e12, 1e12, "upper colour limit; auto = data maximum")
+        self.transparent_low = CheckBox(text="transparent low",
+                                        tooltip="hide pixels that get the lowest colour")
+        self.blur = BlurField()
+        self.opacity = Slider(label="opacity", min=0, max=100, step=1, readout=True)
+        self.frame_width = OptionalNumber("width", 1e-3, 1e9, "frame width; auto = natural size")
+        self.frame_height = OptionalNumber("height", 1e-3, 1e9, "frame height; auto = natural")
+        self.colorbar = CheckBox(text="colorbar in canvas",
+                                 tooltip="napari's colorbar overlay on the heatmap layer")
+        self.legend = Legend()
+        self.click_readout = Label(label="last click", value=_NO_CLICK)
+        self.controls = Container(widgets=[
+            self.colormap, self.vmin, self.vmax, self.transparent_low, self.blur,
+            self.opacity, self.frame_width, self.frame_height, self.legend, self.colorbar,
+            self.click_readout,
+        ])
+        super().__init__(widgets=[self.status, self.create_panel, self.controls], labels=False)
+        for panel in (self.create_panel, self.controls):
+            panel.margins = (0, 0, 0, 0)
+
+        self._connect_widgets()
+        self._connect_viewer()
+        self._watcher = OrphanWatcher(self.native, self.close)
+        self.native.destroyed.connect(self._on_native_destroyed)
+        self._sync_binding()
+
+    # ------------------------------------------------------------------ binding
+
+    def bind(self, hm: Heatmap | None) -> None:
+        """Drive ``hm`` (None: show the create panel). Rebinding lets go of the old one."""
+        if hm is not self.heatmap:
+            self._connect_heatmap(hm)
+        self._refresh()
+
+    def _connect_heatmap(self, hm: Heatmap | None) -> None:
+        self._unbind()
+        self.heatmap = hm
+        if hm is not None:
+            for name in _STATE_EVENTS:
+                getattr(hm.events, name).connect(self._on_heatmap_changed)
+            hm.events.click.connect(self._on_heatmap_click)
+            hm.events.closed.connect(self._on_heatmap_closed)
+            push_to_console(self.viewer, hm)
+
+    def _unbind(self) -> None:
+        hm, self.heatmap = self.heatmap, None
+        if hm is None:
+            return
+        for name in _STATE_EVENTS:
+            getattr(hm.events, name).disconnect(self._on_heatmap_changed)
+        hm.events.click.disconnect(self._on_heatmap_click)
+        hm.events.closed.disconnect(self._on_heatmap_closed)
+
+    def _sync_binding(self) -> None:
+        """Bind to the newest heatmap of the viewer (or none)."""
+        if self._closed:
+            return
+        instances = Heatmap.instances(self.viewer)
+        self.bind(instances[-1] if instances else None)
+        if self.heatmap is None:
+            self.background_choice.reset_choices()
+            self.mask_choice.reset_choices()
+
+    # ------------------------------------------------------------------ controller -> view
+
+    def _on_heatmap_changed(self, event: Any = None) -> None:
+        self._refresh()
+
+    def _on_heatmap_click(self, event: Any = None) -> None:
+        self._show_click()
+
+    def _on_heatmap_closed(self, event: Any = None) -> None:
+        self._unbind()
+        self._sync_binding()
+
+    def _refresh(self) -> None:
+        """Re-read every control from the controller, emitting nothing."""
+        hm = self.heatmap
+        self.create_panel.visible = hm is None
+        self.controls.visible = hm is not None
+        if hm is None:
+            self.status.value = "No heatmap in this viewer: pick a mask layer and create one."
+            return
+        self.status.value = f"Heatmap {hm.widget_id}"
+        limits = hm.limits
+        frame = hm.frame
+        with self.colormap.changed.blocked():
+            self.colormap.value = hm.colormap
+        self.vmin.show_state(hm.vmin, None if limits is None else limits[0])
+        self.vmax.show_state(hm.vmax, None if limits is None else limits[1])
+        with self.transparent_low.changed.blocked():
+            self.transparent_low.value = hm.transparent_low
+        self.blur.show_state(hm.blur_ksize, hm.blur_function is not None)
+        with self.opacity.changed.blocked():
+            self.opacity.value = round(hm.opacity)
+        self.frame_width.show_state(hm.width, None if frame is None else frame[1])
+        self.frame_height.show_state(hm.height, None if frame is None else frame[0])
+        layer = hm.heatmap_layer
+        with self.colorbar.changed.blocked():
+            self.colorbar.value = bool(layer is not None and layer.colorbar.visible)
+        self.colorbar.enabled = layer is not None
+        self.legend.show_state(hm.colormap, limits, hm.data_range)
+        self._show_click()
+
+    def _show_click(self) -> None:
+        hm = self.heatmap
+        if hm is None or hm.click_y is None or hm.click_value is None:
+            self.click_readout.value = _NO_CLICK
+            return
+        self.click_readout.value = (
+            f"y={hm.click_y}, x={hm.click_x}, value={format_value(hm.click_value)}"
+        )
+
+    # ------------------------------------------------------------------ view -> controller
+
+    def _connect_widgets(self) -> None:
+        self.create_button.changed.connect(self._on_create)
+        self.colormap.changed.connect(self._on_colormap_edited)
+        self.vmin.changed.connect(self._on_vmin_edited)
+        self.vmax.changed.connect(self._on_vmax_edited)
+        self.transparent_low.changed.connect(self._on_transparent_low_edited)
+        self.blur.changed.connect(self._on_blur_edited)
+        self.opacity.changed.connect(self._on_opacity_edited)
+        self.frame_width.changed.connect(self._on_width_edited)
+        self.frame_height.changed.connect(self._on_height_edited)
+        self.colorbar.changed.connect(self._on_colorbar_edited)
+
+    def _set(self, name: str, value: Any) -> None:
+        """Set a controller property; a refused value is reported and the view restored."""
+        if self.heatmap is None:
+            return
+        try:
+            setattr(self.heatmap, name, value)
+        except (ValueError, TypeError) as exc:
+            show_error(f"napari-heatmap: {exc}")
+            self._refresh()
+
+    def _on_colormap_edited(self, value: int) -> None:
+        self._set("colormap", value)
+
+    def _on_vmin_edited(self, _: Any = None) -> None:
+        self._set("vmin", self.vmin.number_or_none)
+
+    def _on_vmax_edited(self, _: Any = None) -> None:
+        self._set("vmax", self.vmax.number_or_none)
+
+    def _on_transparent_low_edited(self, value: bool) -> None:
+        self._set("transparent_low", bool(value))
+
+    def _on_blur_edited(self, _: Any = None) -> None:
+        self._set("blur_ksize", self.blur.ksize)
+        self._refresh()  # an even size typed by hand shows as the odd size used
+
+    def _on_opacity_edited(self, value: int) -> None:
+        self._set("opacity", value)
+
+    def _on_width_edited(self, _: Any = None) -> None:
+        self._set("width", self.frame_width.number_or_none)
+
+    def _on_height_edited(self, _: Any = None) -> None:
+        self._set("height", self.frame_height.number_or_none)
+
+    def _on_colorbar_edited(self, value: bool) -> None:
+        layer = None if self.heatmap is None else self.heatmap.heatmap_layer
+        if layer is not None:
+            layer.colorbar.visible = bool(value)
+
+    def _on_create(self, _: Any = None) -> None:
+        """Create a heatmap from the chosen layers; hide the raw mask layer."""
+        mask_layer = self.mask_choice.value
+        background_layer = self.background_choice.value
+        if mask_layer is None:
+            show_error("napari-heatmap: choose an image layer as the mask first")
+            return
+        background = None if background_layer is None else np.asarray(background_layer.data)
+        try:
+            hm = Heatmap(background_image=background, heatmap_mask=np.asarray(mask_layer.data),
+                         viewer=self.viewer)
+        except (ValueError, TypeError) as exc:
+            show_error(f"napari-heatmap: {exc}")
+            return
+        mask_layer.visible = False
+        self.bind(hm)
+
+    # ------------------------------------------------------------------ viewer
+
+    def _image_choices(self, _: Any = None) -> list[tuple[str, Image]]:
+        """Image layers of the viewer that no heatmap owns."""
+        owned = {id(layer) for hm in Heatmap.instances(self.viewer) for layer in hm.layers}
+        return [
+            (layer.name, layer)
+            for layer in self.viewer.layers
+            if isinstance(layer, Image) and id(layer) not in owned
+        ]
+
+    def _connect_viewer(self) -> None:
+        events = self.viewer.layers.events
+        events.inserted.connect(self._on_layers_changed)
+        events.removed.connect(self._on_layers_changed)
+
+    def _disconnect_viewer(self) -> None:
+        events = self.viewer.layers.events
+        events.inserted.disconnect(self._on_layers_changed)
+        events.removed.disconnect(self._on_layers_changed)
+        # napari's add_dock_widget connects reset_choices and never lets go of it.
+        for emitter in (events.inserted, events.removed, events.reordered, events.renamed):
+            emitter.disconnect(self.reset_choices)
+
+    def _on_layers_changed(self, event: Any = None) -> None:
+        # A Heatmap registers itself only after adding its layers (and the sample adopts
+        # its layers from inside this very event): look for new heatmaps once it is done.
+        QTimer.singleShot(0, self._sync_binding)
+
+    # ------------------------------------------------------------------ teardown
+
+    def close(self) -> None:
+        """Disconnect from the heatmap and the viewer and close the widget. Safe to call twice."""
+        if self._closed:
+            return
+        self._cleanup()
+        self._watcher.stop()
+        super().close()
+        self.native.deleteLater()
+
+    def _cleanup(self) -> None:
+        """Drop every connection to the controller and the viewer (no Qt calls)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._unbind()
+        self._disconnect_viewer()
+
+    def _on_native_destroyed(self, *_: Any) -> None:
+        self._cleanup()
+
+    def __repr__(self) -> str:
+        return f"HeatmapWidget(heatmap={self.heatmap!r})"
