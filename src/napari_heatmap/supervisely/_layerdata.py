@@ -1,0 +1,139 @@
+"""Supervisely objects as napari layer-data tuples: shapes, points and labels per class.
+
+Pure floor: builds ``(data, kwargs, layer_type)`` tuples from parsed annotations without
+importing napari; the npe2 reader hands them to napari as they are. Vertices sit on pixel
+centres, in napari's (row, col) order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._annotation import Annotation
+from ._folders import AnnotationItem
+from ._raster import oriented_bbox_corners
+from ._shapes import (
+    AlphaMask,
+    Bitmap,
+    Cuboid,
+    Graph,
+    MultiPolygon,
+    OrientedBBox,
+    Point,
+    Polygon,
+    Polyline,
+    Rectangle,
+)
+
+__all__ = ["OBJECT_OPACITY", "LayerData", "object_layers"]
+
+LayerData = tuple[Any, dict[str, Any], str]
+#: Opacity of shapes and masks, so the image shows through.
+OBJECT_OPACITY = 0.5
+
+
+def _rc(xy: np.ndarray) -> np.ndarray:
+    """``[x, y]`` vertices -> napari ``(row, col)`` float vertices."""
+    return np.asarray(xy, np.float64)[:, ::-1].copy()
+
+
+@dataclass
+class _ClassObjects:
+    color: tuple[int, int, int]
+    shapes: list[tuple[np.ndarray, str]] = field(default_factory=list)
+    points: list[tuple[float, float]] = field(default_factory=list)
+    edges: list[np.ndarray] = field(default_factory=list)
+    masks: list[tuple[tuple[int, int], np.ndarray]] = field(default_factory=list)
+
+
+def _collect(geometry: object, out: _ClassObjects) -> None:
+    """Sort one geometry into the napari layer kinds of its class."""
+    g = geometry
+    if isinstance(g, Rectangle):
+        corners = [(g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)]
+        out.shapes.append((np.array(corners, np.float64), "rectangle"))
+    elif isinstance(g, Polygon):
+        out.shapes.append((_rc(g.exterior), "polygon"))
+    elif isinstance(g, MultiPolygon):
+        out.shapes += [(_rc(part.exterior), "polygon") for part in g.parts]
+    elif isinstance(g, OrientedBBox):
+        out.shapes.append((_rc(oriented_bbox_corners(g)), "polygon"))
+    elif isinstance(g, Cuboid):
+        out.shapes += [(_rc(g.points[list(face)]), "polygon") for face in g.faces]
+    elif isinstance(g, Polyline):
+        out.shapes.append((_rc(g.points), "path"))
+    elif isinstance(g, Point):
+        out.points.append((g.row, g.col))
+    elif isinstance(g, Graph):
+        live = {k: n for k, n in g.nodes.items() if not n.disabled}
+        out.points += [(n.row, n.col) for n in live.values()]
+        out.edges += [
+            np.array([(live[a].row, live[a].col), (live[b].row, live[b].col)], np.float64)
+            for a, b, _ in g.edges
+            if a in live and b in live
+        ]
+    elif isinstance(g, Bitmap | AlphaMask):
+        out.masks.append((g.origin, g.data > 0))
+    # AnyGeometry: nothing to show.
+
+
+def _mask_layer(objs: _ClassObjects, img_size: tuple[int, int]) -> np.ndarray:
+    """One label value per object (later objects on top), cropped to the image."""
+    dtype = np.uint16 if len(objs.masks) < 2**16 else np.uint32
+    labels = np.zeros(img_size, dtype)
+    h, w = img_size
+    for value, ((r0, c0), mask) in enumerate(objs.masks, start=1):
+        r1, c1 = min(r0 + mask.shape[0], h), min(c0 + mask.shape[1], w)
+        rs, cs = max(r0, 0), max(c0, 0)
+        if r1 <= rs or c1 <= cs:
+            continue
+        part = mask[rs - r0 : r1 - r0, cs - c0 : c1 - c0]
+        labels[rs:r1, cs:c1][part] = value
+    return labels
+
+
+def _class_layers(
+    name: str, objs: _ClassObjects, item: AnnotationItem, img_size: tuple[int, int]
+) -> dict[str, list[LayerData]]:
+    """Build the layers of one class, by kind: ``mask``, ``shapes``, ``edges``, ``points``."""
+    rgba = [c / 255 for c in objs.color] + [1.0]
+    several = sum(bool(v) for v in (objs.masks, objs.shapes, objs.points)) > 1
+    meta = {"supervisely": {"class": name, "item": item.name, "path": str(item.ann_path)}}
+
+    def common(kind: str) -> dict[str, Any]:
+        suffix = f" {kind}" if several or kind == "edges" else ""
+        return dict(name=f"{name}{suffix} ({item.name})", metadata=meta)
+
+    side = max(img_size)
+    out: dict[str, list[LayerData]] = {"mask": [], "shapes": [], "edges": [], "points": []}
+    if objs.masks:
+        transparent = [0.0, 0.0, 0.0, 0.0]
+        kw = dict(colormap={None: rgba, 0: transparent}, opacity=OBJECT_OPACITY)
+        out["mask"].append((_mask_layer(objs, img_size), common("mask") | kw, "labels"))
+    for kind, shapes in (("shapes", objs.shapes), ("edges", [(e, "path") for e in objs.edges])):
+        if shapes:
+            kw = dict(
+                shape_type=[t for _, t in shapes],
+                face_color=rgba,
+                edge_color=rgba,
+                edge_width=max(1.0, side / 400),
+                opacity=OBJECT_OPACITY,
+            )
+            out[kind].append(([v for v, _ in shapes], common(kind) | kw, "shapes"))
+    if objs.points:
+        kw = dict(face_color=rgba, border_color=rgba, size=max(5.0, side / 100))
+        out["points"].append((np.array(objs.points, np.float64), common("points") | kw, "points"))
+    return out
+
+
+def object_layers(item: AnnotationItem, ann: Annotation) -> list[LayerData]:
+    """Build the layers of one image's objects: masks, then shapes and edges, then points on top."""
+    by_class: dict[str, _ClassObjects] = {}
+    for label in ann.labels:
+        _collect(label.geometry, by_class.setdefault(label.class_name, _ClassObjects(label.color)))
+    per_class = [_class_layers(n, objs, item, ann.img_size) for n, objs in by_class.items()]
+    order = ("mask", "shapes", "edges", "points")
+    return [layer for kind in order for layers in per_class for layer in layers[kind]]
