@@ -199,6 +199,23 @@ def test_nan_stays_nan_and_does_not_spread():
     np.testing.assert_allclose(np.delete(out.ravel(), 40), 1.0, rtol=1e-6)
 
 
+def test_nan_aware_blur_in_strips_equals_one_whole_image_blur():
+    rng = np.random.default_rng(3)
+    m = rng.uniform(0, 10, (700, 90)).astype(np.float32)  # taller than a few strips
+    m[250:262, 10:30] = np.nan  # straddles a strip boundary
+    m[600, 5] = np.inf
+    m[5, 80] = -np.inf
+    out = display_field(m, (9, 15), None)
+    finite = np.where(np.isfinite(m), m, 0)
+    finite[600, 5], finite[5, 80] = np.nanmax(np.where(np.isinf(m), np.nan, m)), np.nanmin(
+        np.where(np.isinf(m), np.nan, m))
+    valid = (~np.isnan(m)).astype(np.float32)
+    ref = cv2.GaussianBlur(finite, (9, 15), 0) / cv2.GaussianBlur(valid, (9, 15), 0)
+    ref[np.isnan(m)] = np.nan
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(np.isnan(out), np.isnan(m))
+
+
 def test_inf_replaced_by_finite_extremes_before_blur():
     m = np.zeros((7, 7), np.float32)
     m[3, 3] = np.inf

@@ -507,8 +507,12 @@ class Heatmap:
             return
         limits = self._limits
         constant = limits is not None and limits[0] == limits[1]
-        layer.colormap = napari_colormap(self._colormap, self._transparent_low, constant)
-        layer.contrast_limits = layer_contrast_limits(limits)
+        cmap = napari_colormap(self._colormap, self._transparent_low, constant)  # cached
+        if layer.colormap is not cmap:  # each set costs napari a thumbnail: set what changed
+            layer.colormap = cmap
+        clim = layer_contrast_limits(limits)
+        if tuple(layer.contrast_limits) != clim:
+            layer.contrast_limits = clim
 
     def _sync_heatmap(self) -> None:
         viewer = self.viewer

@@ -85,6 +85,9 @@ def finite_stats(gray: np.ndarray) -> tuple[tuple[float, float] | None, bool]:
     hi = gray.max()
     if np.isfinite(lo) and np.isfinite(hi):  # fast path: no NaN, no inf
         return (float(lo), float(hi)), True
+    lo, hi = np.fmin.reduce(gray, axis=None), np.fmax.reduce(gray, axis=None)  # skip NaN
+    if np.isfinite(lo) and np.isfinite(hi):  # NaN but no inf: no copy needed
+        return (float(lo), float(hi)), False
     finite = gray[np.isfinite(gray)]
     if finite.size == 0:
         return None, False
@@ -195,16 +198,17 @@ def display_field(
         data_range, all_finite = finite_stats(gray)
     if data_range is None:  # nothing finite: show nothing
         return np.full(gray.shape, np.nan, np.float32)
+    lo, hi = data_range
+    if blur_function is None and blur_ksize is not None and not all_finite:
+        return _nan_gaussian(gray, lo, hi, blur_ksize)  # strip by strip: NaN-aware, lean
     src = gray.astype(np.float32, copy=gray.dtype != np.float32 or blur_function is not None)
     if not src.flags.c_contiguous:
         src = np.ascontiguousarray(src)
     nan = None
-    lo, hi = data_range
     if not all_finite:
         src = np.array(src, copy=True) if src is gray else src
+        np.clip(src, lo, hi, out=src)  # ±inf -> finite extremes; NaN stays NaN
         nan = np.isnan(src)
-        src[np.isposinf(src)] = hi
-        src[np.isneginf(src)] = lo
         if not nan.any():
             nan = None
 
@@ -221,10 +225,7 @@ def display_field(
             )
         out = out.astype(np.float32, copy=out is src or out is gray or out.dtype != np.float32)
     elif blur_ksize is not None:
-        if nan is None:
-            out = cv2.GaussianBlur(src, blur_ksize, 0)
-        else:
-            out = _nan_gaussian(src, nan, blur_ksize)
+        out = cv2.GaussianBlur(src, blur_ksize, 0)
     else:
         out = src if src is not gray else src.copy()
 
@@ -233,15 +234,36 @@ def display_field(
     return out
 
 
-def _nan_gaussian(src: np.ndarray, nan: np.ndarray, ksize: tuple[int, int]) -> np.ndarray:
-    """Gaussian blur that ignores NaN pixels (normalised convolution)."""
-    valid = (~nan).astype(np.float32)
-    values = np.where(nan, np.float32(0), src)
-    num = cv2.GaussianBlur(values, ksize, 0)
-    den = cv2.GaussianBlur(valid, ksize, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: np.ndarray = num / den
-    return out.astype(np.float32, copy=False)
+#: Rows per strip of the NaN-aware blur: bounds its scratch memory to a few strips.
+_STRIP_ROWS = 256
+
+
+def _nan_gaussian(
+    gray: np.ndarray, lo: float, hi: float, ksize: tuple[int, int]
+) -> np.ndarray:
+    """Gaussian blur ignoring NaN pixels (normalised convolution), ±inf clipped to [lo, hi].
+
+    Works in strips of rows with a halo of ``ky // 2`` rows, so the result equals one blur of
+    the whole image while the scratch arrays stay a strip's size.
+    """
+    height = gray.shape[0]
+    halo = ksize[1] // 2
+    out = np.empty(gray.shape, np.float32)
+    for r0 in range(0, height, _STRIP_ROWS):
+        r1 = min(height, r0 + _STRIP_ROWS)
+        a, b = max(0, r0 - halo), min(height, r1 + halo)
+        strip = np.array(gray[a:b], dtype=np.float32, order="C")
+        np.clip(strip, lo, hi, out=strip)
+        nan = np.isnan(strip)
+        valid = (~nan).astype(np.float32)
+        strip[nan] = 0.0
+        num = cv2.GaussianBlur(strip, ksize, 0)
+        den = cv2.GaussianBlur(valid, ksize, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(num, den, out=num)
+        num[nan] = np.nan
+        out[r0:r1] = num[r0 - a : r1 - a]
+    return out
 
 
 def colour_indices(
