@@ -100,18 +100,28 @@ def test_demo_screenshot_colours(shown, qtbot):
     assert np.abs(shot_pixel(shown, shot, corner) - colormap_lut("hot")[0]).max() <= 6
 
 
-def test_mid_values_get_lut_round_255t_on_gpu(shown, qtbot):
-    # 8 columns with t = k/7; a steep ramp checks the GPU colour table, not only its ends
-    mask = np.tile(np.linspace(0, 1, 8), (4, 1))
-    hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=shown)
+def test_gpu_colours_are_exactly_lut_at_floor_255t_plus_half(shown, qtbot):
+    # columns k + 0.3 and k + 0.7 across the range: the screen must switch colour at k + 0.5
+    ks = np.array([0, 1, 2, 3, 63, 64, 127, 200, 253, 254])
+    vals = np.stack([ks + 0.3, ks + 0.7], axis=1).ravel()
+    mask = np.tile(vals, (3, 1))
+    hm = Heatmap(heatmap_mask=mask, vmin=0, vmax=255, blur_ksize=None, viewer=shown)
     hm.opacity = 100
     shown.reset_view()
     shot = screenshot(shown, qtbot)
-    for j in range(8):
-        idx = int(np.rint(255 * j / 7))
-        got = shot_pixel(shown, shot, (1.5, j))
-        near = [JET[min(255, max(0, idx + d))] for d in (-1, 0, 1)]
-        assert min(np.abs(got - c).max() for c in near) <= 4, (j, got, JET[idx])
+    for j, v in enumerate(vals):
+        idx = int(np.floor(v + 0.5))
+        got = shot_pixel(shown, shot, (1.0, j))
+        assert np.abs(got - JET[idx]).max() <= 2, (v, got, JET[idx])
+    # transparent_low hides t < 1/255 (value < 1 here) and nothing more
+    bg = np.full((3, len(vals), 3), 255, np.uint8)
+    hm.set_background(bg)
+    hm.transparent_low = True
+    shot = screenshot(shown, qtbot)
+    for j, v in enumerate(vals):
+        got = shot_pixel(shown, shot, (1.0, j))
+        want = np.array([255, 255, 255]) if v < 1 else JET[int(np.floor(v + 0.5))]
+        assert np.abs(got - want).max() <= 2, (v, got, want)
 
 
 def test_clicks_on_canvas_with_any_layer_selected(shown, qtbot):
@@ -191,4 +201,4 @@ def test_hover_shows_raw_value_in_status_bar(shown, qtbot):
     QTest.mouseMove(widget, QPoint(int(x) - 3, int(y)))
     QTest.mouseMove(widget, QPoint(int(x), int(y)))
     # raw (unblurred) mask value 19.5 at row 2, column 3
-    qtbot.waitUntil(lambda: "heatmap [2 3]: 19.5" in str(shown.status), timeout=3000)
+    qtbot.waitUntil(lambda: "Heatmap [2 3]: 19.5" in str(shown.status), timeout=3000)

@@ -77,18 +77,26 @@ def test_signature_keeps_original_names_order_and_defaults():
                         None, None]
 
 
+def layer_rgba(layer, values):
+    """The colour napari's colormap gives display values, through the layer's limits."""
+    c0, c1 = layer.contrast_limits
+    t = np.clip((np.asarray(values, np.float64) - c0) / (c1 - c0), 0, 1)
+    return layer.colormap.map(t)
+
+
 def test_demo_builds_layers_in_order_with_gpu_colour_settings(demo, viewer):
     assert [layer.name for layer in viewer.layers] == ["Heatmap background", "Heatmap"]
     layer = demo.heatmap_layer
     assert layer.opacity == pytest.approx(0.7)
-    assert tuple(layer.contrast_limits) == (0.0, 255.0)
-    # the napari colormap maps t to lut[round(255 t)] with the low bin transparent
-    cmap = layer.colormap
-    for t, idx in [(0.5, 128), (10.4 / 255, 10), (10.6 / 255, 11), (1.0, 255)]:
-        np.testing.assert_allclose(cmap.map(np.array([t]))[0, :3], JET[idx] / 255, atol=1e-6)
-    assert cmap.map(np.array([0.9 / 255]))[0, 3] == 0
-    assert cmap.map(np.array([1.01 / 255]))[0, 3] == 1
-    assert cmap.map(np.array([np.nan]))[0, 3] == 0
+    assert demo.limits == (0.0, 255.0)
+    # value d gets lut[floor(255 t + 0.5)], t = d / 255, with the low bin transparent
+    for d, idx in [(127.5, 128), (10.4, 10), (10.6, 11), (255, 255), (300, 255), (1.2, 1)]:
+        np.testing.assert_allclose(layer_rgba(layer, [d])[0], [*(JET[idx] / 255), 1], atol=1e-6)
+    assert layer_rgba(layer, [0.99])[0, 3] == 0  # t < 1/255: transparent
+    assert layer_rgba(layer, [-5.0])[0, 3] == 0
+    assert layer_rgba(layer, [np.nan])[0, 3] == 0
+    # the colour bins are uniform in napari's t, 1/256 wide: exact on vispy's 1024-entry LUT
+    np.testing.assert_allclose(np.diff(layer.colormap.controls[2:]), 1 / 256, atol=1e-7)
 
 
 def test_gpu_colormap_matches_cpu_render_everywhere(demo):
@@ -112,11 +120,11 @@ def test_setters_change_layer_not_pixels(demo):
     demo.opacity = 30
     layer = demo.heatmap_layer
     assert layer.data is data  # no per-pixel work
-    assert tuple(layer.contrast_limits) == (10.0, 200.0)
+    assert demo.limits == (10.0, 200.0)
     assert demo.colormap == cv2.COLORMAP_HOT
-    np.testing.assert_allclose(layer.colormap.map(np.array([1.0]))[0, :3],
-                               colormap_lut("hot")[255] / 255)
-    assert layer.colormap.map(np.array([0.0]))[0, 3] == 1
+    np.testing.assert_allclose(layer_rgba(layer, [200.0])[0, :3], colormap_lut("hot")[255] / 255)
+    np.testing.assert_allclose(layer_rgba(layer, [105.0])[0, :3], colormap_lut("hot")[128] / 255)
+    assert layer_rgba(layer, [10.0])[0, 3] == 1
     assert layer.opacity == pytest.approx(0.3)
     demo.vmin = None
     assert demo.limits[0] == pytest.approx(float(np.min(demo.heatmap_mask)))
@@ -334,10 +342,11 @@ def test_status_bar_shows_raw_value_under_cursor(demo, viewer):
     viewer.cursor.position = (133.0, 200.0)
     viewer.status = {"coordinates": "[133 200]: 1.0"}
     raw = float(demo.heatmap_mask[133, 200])
-    assert f"[133 200]: {raw:.4g}" in viewer.status["coordinates"]
-    assert viewer.status["coordinates"].count("heatmap") == 1
+    assert f"Heatmap [133 200]: {raw:.4g}" in viewer.status["coordinates"]
+    viewer.cursor.position = (133.0, 201.0)
+    assert viewer.status["coordinates"].count("Heatmap [") == 1
     viewer.cursor.position = (-50.0, -50.0)  # off the heatmap: the value goes away
-    assert "heatmap" not in viewer.status["coordinates"]
+    assert "Heatmap [" not in viewer.status["coordinates"]
     viewer.status = "Ready"
     assert viewer.status == "Ready"
 
@@ -378,3 +387,82 @@ def test_set_heatmap_from_annotations_uses_density(viewer, tmp_path):
     with pytest.raises(ValueError):
         hm.set_heatmap_from_annotations([])
     assert hm.heatmap_mask.shape == (10, 20)
+
+
+def test_vmin_above_vmax_fails_even_without_mask(viewer):
+    with pytest.raises(ValueError, match="vmin"):
+        Heatmap(vmin=5, vmax=1, viewer=viewer)
+    hm = Heatmap(vmin=1, vmax=5, viewer=viewer)
+    with pytest.raises(ValueError, match="vmin"):
+        hm.vmin = 6
+    assert hm.vmin == 1
+
+
+def test_frame_that_overflows_is_refused_whole(demo):
+    demo.width = None
+    with pytest.raises(ValueError, match="width and height"):
+        demo.height = 1e308  # the width would follow the aspect ratio to inf
+    assert demo.height == 400 and demo.frame == (400.0, 600.0)
+
+
+def test_select_all_and_delete_removes_everything_cleanly(demo, viewer):
+    for order in range(3):
+        hm = demo if order == 0 else Heatmap(*demo_data(), viewer=viewer)
+        hm.click_at((10, 10))
+        if order == 2:  # the marker first in the selection's order
+            viewer.layers.move(viewer.layers.index(hm.marker_layer), 0)
+        viewer.layers.select_all()
+        viewer.layers.remove_selected()
+        assert len(viewer.layers) == 0
+        assert Heatmap.instances(viewer) == []
+        assert hm._on_mouse_drag not in viewer.mouse_drag_callbacks
+
+
+def test_deleting_background_reframes_heatmap_on_its_own_size(viewer):
+    hm = Heatmap(np.zeros((400, 600, 3), np.uint8), np.ones((40, 60)), viewer=viewer)
+    assert tuple(hm.heatmap_layer.scale) == (10.0, 10.0)
+    viewer.layers.remove(hm.background_layer)
+    assert tuple(hm.heatmap_layer.scale) == (1.0, 1.0)
+    assert hm.click_at((20, 30))[:2] == (20, 30)
+
+
+def test_closed_heatmap_refuses_new_data(viewer):
+    hm = Heatmap(heatmap_mask=np.eye(3), viewer=viewer)
+    hm.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        hm.set_heatmap(np.eye(4))
+    with pytest.raises(RuntimeError, match="closed"):
+        hm.set_background(np.zeros((3, 3)))
+    assert len(viewer.layers) == 0
+
+
+def test_first_view_fits_a_resized_frame(viewer):
+    hm = Heatmap(np.zeros((40, 60, 3), np.uint8), np.ones((4, 6)), width=600, height=400,
+                 viewer=viewer)
+    camera = getattr(viewer, "scene", viewer).camera
+    np.testing.assert_allclose(camera.center[-2:], (199.5, 299.5))
+    assert tuple(hm.background_layer.scale) == (10.0, 10.0)
+
+
+def test_two_heatmaps_both_show_in_status(viewer):
+    a = Heatmap(heatmap_mask=np.full((10, 10), 1.0), viewer=viewer)
+    b = Heatmap(heatmap_mask=np.full((10, 10), 2.0), viewer=viewer)
+    viewer.mouse_over_canvas = True
+    viewer.cursor.position = (3.0, 4.0)
+    text = viewer.status if isinstance(viewer.status, str) else viewer.status["coordinates"]
+    assert f"{a.heatmap_layer.name} [3 4]: 1" in text
+    assert f"{b.heatmap_layer.name} [3 4]: 2" in text
+    viewer.cursor.position = (5.0, 4.0)
+    text = viewer.status if isinstance(viewer.status, str) else viewer.status["coordinates"]
+    assert text.count("[5 4]") == 2 and "[3 4]" not in text
+
+
+def test_large_offset_mask_colours_on_layer(viewer):
+    m = 1_600_000_000 + np.arange(256, dtype=np.float64).reshape(16, 16)
+    hm = Heatmap(heatmap_mask=m, blur_ksize=None, viewer=viewer)
+    layer = hm.heatmap_layer
+    c0, c1 = layer.contrast_limits
+    t = np.clip((layer.data.astype(np.float64) - c0) / (c1 - c0), 0, 1)
+    rgb = np.rint(layer.colormap.map(t.ravel())[:, :3] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(rgb, JET)
+    assert hm.click_at((0, 1))[2] == 1_600_000_001.0

@@ -417,3 +417,73 @@ def test_model_floor_imports_no_qt():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_halves_round_up_like_the_gpu_bins():
+    # 255·t = k + 0.5 exactly: floor(x + 0.5) picks k + 1 for even and odd k alike
+    vals = np.array([[0.5, 1.5, 2.5, 127.5]])
+    rgba = mask_to_rgba(vals, vmin=0, vmax=255, blur_ksize=None)
+    for j, idx in enumerate([1, 2, 3, 128]):
+        assert tuple(rgba[0, j, :3]) == tuple(JET[idx])
+
+
+def test_large_offset_keeps_every_colour_step():
+    # float32 has ~7 digits: 1.6e9 + 0..255 would collapse to a few colours without an offset
+    m = 1_600_000_000 + np.arange(256, dtype=np.float64).reshape(16, 16)
+    rgba = mask_to_rgba(m, blur_ksize=None)
+    np.testing.assert_array_equal(rgba[..., :3].reshape(256, 3), JET)
+    blurred = mask_to_rgba(m, blur_ksize=(3, 3))
+    assert len(np.unique(blurred[..., :3].reshape(-1, 3), axis=0)) > 200
+
+
+def test_blur_function_errors_name_it():
+    with pytest.raises(ValueError, match="blur_function raised ZeroDivisionError"):
+        mask_to_rgba(np.zeros((4, 4)), blur_function=lambda img: 1 / 0)
+    with pytest.raises(ValueError, match="blur_function"):
+        mask_to_rgba(np.zeros((4, 4)), blur_function=lambda img: img + 1j)
+
+
+def test_mask_to_rgba_validates_transparent_low():
+    with pytest.raises(TypeError, match="transparent_low"):
+        mask_to_rgba(np.zeros((2, 2)), transparent_low="no")
+
+
+def test_int32_background_shown_by_its_range_and_folders_refused(tmp_path):
+    img = np.array([[0, 1000], [2000, 4000]], np.int32)
+    assert natural_contrast_limits(load_background(img)) == (0.0, 4000.0)
+    with pytest.raises(ValueError, match="folder"):
+        load_background(tmp_path)
+    with pytest.raises(ValueError, match="empty"):
+        load_background("")
+
+
+def test_trickling_server_times_out(monkeypatch):
+    import http.server
+    import threading
+    import time
+
+    import napari_heatmap._background as bgmod
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b"x" * (1 << 16))  # a full chunk every 0.05 s, never done
+                self.wfile.flush()
+                time.sleep(0.05)
+
+        def log_message(self, *a):
+            pass
+
+    monkeypatch.setattr(bgmod, "URL_TIMEOUT", 0.5)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        start = time.monotonic()
+        with pytest.raises(ValueError, match="took more than"):
+            load_background(f"http://127.0.0.1:{server.server_address[1]}/x.png")
+        assert time.monotonic() - start < 1.5
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -58,7 +59,11 @@ def load_background(image: object) -> np.ndarray:
     if isinstance(image, str) and image.lower().startswith(("http://", "https://")):
         return _decode(_download(image), image)
     if isinstance(image, str | os.PathLike):
+        if not os.fspath(image):
+            raise ValueError("background_image: got an empty path")
         path = Path(os.fspath(image)).expanduser()
+        if path.is_dir():
+            raise ValueError(f"background_image: {str(path)!r} is a folder, not an image file")
         if not path.is_file():
             raise FileNotFoundError(f"background_image: no such file: {str(path)!r}")
         try:
@@ -73,10 +78,12 @@ def natural_contrast_limits(image: np.ndarray) -> tuple[float, float]:
     """Return the contrast limits that show an RGB(A) background as given."""
     if image.dtype == np.uint8:
         return 0.0, 255.0
-    if np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        return float(max(info.min, 0)), float(info.max)
+    if image.dtype == np.uint16:
+        return 0.0, 65535.0
     rgb = image[..., :3]
+    if np.issubdtype(image.dtype, np.integer):  # no natural range: show the data's
+        lo, hi = float(rgb.min()), float(rgb.max())
+        return (lo, hi) if hi > lo else (lo, lo + 1.0)
     lo, hi = float(np.nanmin(rgb)), float(np.nanmax(rgb))
     if lo >= 0.0 and hi <= 1.0:
         return 0.0, 1.0
@@ -126,12 +133,20 @@ def _read_data_url(url: str) -> bytes:
 
 
 def _download(url: str) -> bytes:
+    """Fetch a URL within URL_TIMEOUT seconds overall (a trickling server cannot stall us)."""
     req = urllib.request.Request(url, headers={"User-Agent": "napari-heatmap"})
+    deadline = time.monotonic() + URL_TIMEOUT
+    chunks: list[bytes] = []
+    size = 0
     try:
         with urllib.request.urlopen(req, timeout=URL_TIMEOUT) as resp:
-            data: bytes = resp.read(MAX_DOWNLOAD + 1)
+            while chunk := resp.read1(1 << 16):  # what has arrived, up to 64 KiB
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_DOWNLOAD:
+                    raise ValueError(f"larger than {MAX_DOWNLOAD} bytes")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"took more than {URL_TIMEOUT:g} s")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ValueError(f"background_image: cannot download {url!r}: {exc}") from exc
-    if len(data) > MAX_DOWNLOAD:
-        raise ValueError(f"background_image: {url!r} is larger than {MAX_DOWNLOAD} bytes")
-    return data
+    return b"".join(chunks)

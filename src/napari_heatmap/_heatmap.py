@@ -11,6 +11,7 @@ import math
 import numbers
 import uuid
 from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -36,9 +37,21 @@ ClickCallback = Callable[[int, int, float], Any]
 
 _INSTANCES: list[Heatmap] = []
 
+
+@dataclass(frozen=True)
+class _Field:
+    """A mask and everything derived from it, computed before anything is committed."""
+
+    mask: Any
+    gray: np.ndarray
+    data_range: tuple[float, float] | None
+    all_finite: bool
+    limits: tuple[float, float] | None
+    offset: float
+    display: np.ndarray
+
 #: A press and release further apart than this many screen pixels is a drag, not a click.
 DRAG_TOLERANCE_PX = 4.0
-_STATUS_TAG = " | heatmap "
 
 
 def format_value(value: float) -> str:
@@ -102,6 +115,7 @@ class Heatmap:
         # Validate everything before touching any viewer: a failed call adds nothing.
         self._vmin = pl.validate_limit("vmin", vmin)
         self._vmax = pl.validate_limit("vmax", vmax)
+        pl.infer_limits(None, self._vmin, self._vmax)  # vmin > vmax fails even with no mask
         self._colormap = resolve_colormap(colormap)
         self._transparent_low = _validate_bool("transparent_low", transparent_low)
         self._width = validate_size("width", width)
@@ -124,10 +138,10 @@ class Heatmap:
         self._display: np.ndarray | None = None
         self._all_finite: bool | None = None
         self._limits: tuple[float, float] | None = None
+        self._offset = 0.0
         if heatmap_mask is not None:
-            self._mask, self._gray, self._data_range, self._limits, self._display = (
-                self._prepare(heatmap_mask)
-            )
+            self._commit(self._prepare(heatmap_mask))
+        self._check_frame(self._width, self._height)
 
         self._click_y: int | None = None
         self._click_x: int | None = None
@@ -155,7 +169,9 @@ class Heatmap:
         self.marker_layer: Points | None = None
         self._hooked = False
         self._removing = False
+        self._user_removal = False
         self._in_status = False
+        self._status_text = ""
 
         if viewer is None:
             import napari
@@ -301,6 +317,7 @@ class Heatmap:
         value = validate_size("width", value)
         if value == self._width:
             return
+        self._check_frame(value, self._height)
         self._width = value
         self._place_layers()
         self.events.frame(value=self.frame)
@@ -315,6 +332,7 @@ class Heatmap:
         value = validate_size("height", value)
         if value == self._height:
             return
+        self._check_frame(self._width, value)
         self._height = value
         self._place_layers()
         self.events.frame(value=self.frame)
@@ -322,12 +340,22 @@ class Heatmap:
     @property
     def frame(self) -> tuple[float, float] | None:
         """The (height, width) of the shared frame in world units, or None."""
-        natural = None
+        return frame_size(self._natural_size(), self._width, self._height)
+
+    def _natural_size(self) -> tuple[int, ...] | None:
         if self._background is not None:
-            natural = self._background.shape[:2]
-        elif self._gray is not None:
-            natural = self._gray.shape
-        return frame_size(natural, self._width, self._height)
+            return self._background.shape[:2]
+        if self._gray is not None:
+            return self._gray.shape
+        return None
+
+    def _check_frame(self, width: float | None, height: float | None) -> None:
+        frame = frame_size(self._natural_size(), width, height)
+        if frame is not None and not all(math.isfinite(v) and v > 0 for v in frame):
+            raise ValueError(
+                f"width and height must give a finite frame; width={width!r}, "
+                f"height={height!r} give {frame}"
+            )
 
     @property
     def click_x(self) -> int | None:
@@ -356,21 +384,24 @@ class Heatmap:
     # ------------------------------------------------------------------ methods
 
     def set_heatmap(self, mask: Any) -> None:
-        """Show a new mask (None removes the heatmap). A failure changes nothing."""
+        """Show a new mask (None removes the heatmap). A failure changes nothing.
+
+        The mask is kept as given, not copied: after changing its values in place, call
+        ``set_heatmap`` again so the picture, the limits and the clicks agree.
+        """
+        self._check_open()
         if mask is None:
-            self._mask = self._gray = self._display = None
-            self._data_range = self._limits = None
+            self._clear_field()
         else:
-            self._mask, self._gray, self._data_range, self._limits, self._display = (
-                self._prepare(mask)
-            )
-        self._forget_click()
+            self._commit(self._prepare(mask))
+        self._remove_marker()
         self._sync_heatmap()
         self.events.mask(value=self._mask)
         self.events.limits(value=self._limits)
 
     def set_background(self, image: Any) -> None:
         """Show a new background (None removes it). A failure keeps the previous one."""
+        self._check_open()
         self._background = None if image is None else load_background(image)
         self._sync_background()
         self._place_layers()
@@ -422,6 +453,7 @@ class Heatmap:
 
         Returns (y, x, value), or None when the point is outside the heatmap.
         """
+        self._check_open()
         target = self._target(tuple(world))
         if target is None:
             return None
@@ -444,10 +476,8 @@ class Heatmap:
         if viewer is None:
             return
         self._unhook()
-        with _flag(self, "_removing"):
-            for layer in self.layers:
-                if layer in viewer.layers:
-                    viewer.layers.remove(layer)
+        for layer in self.layers:
+            self._drop_layer(layer)
         self.background_layer = self.heatmap_layer = self.marker_layer = None
         viewer.layers.events.removed.disconnect(self._on_layer_removed)
         self.viewer = None
@@ -464,19 +494,34 @@ class Heatmap:
 
     # ------------------------------------------------------------------ internals
 
-    def _prepare(
-        self, mask: Any
-    ) -> tuple[Any, np.ndarray, tuple[float, float] | None, tuple[float, float] | None, np.ndarray]:
+    def _prepare(self, mask: Any) -> _Field:
         gray = pl.reduce_mask(mask)
         data_range, all_finite = pl.finite_stats(gray)
         limits = pl.infer_limits(data_range, self._vmin, self._vmax)
+        offset = pl.display_offset(data_range, self._blur_function)
         display = pl.display_field(
-            gray, self._blur_ksize, self._blur_function, data_range, all_finite
+            gray, self._blur_ksize, self._blur_function, data_range, all_finite, offset
         )
-        self._all_finite = all_finite
         if data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
-        return mask, gray, data_range, limits, display
+        return _Field(mask, gray, data_range, all_finite, limits, offset, display)
+
+    def _commit(self, f: _Field) -> None:
+        self._mask, self._gray, self._data_range = f.mask, f.gray, f.data_range
+        self._all_finite, self._limits = f.all_finite, f.limits
+        self._offset, self._display = f.offset, f.display
+
+    def _clear_field(self) -> None:
+        self._mask = self._gray = self._display = None
+        self._data_range = self._limits = self._all_finite = None
+        self._offset = 0.0
+
+    def _check_open(self) -> None:
+        if self.viewer is None:
+            raise RuntimeError(
+                f"{self.widget_id} is closed (close() was called or its layers were "
+                "deleted); create a new Heatmap"
+            )
 
     def _set_limits(self, vmin: float | None, vmax: float | None, which: str) -> None:
         limits = pl.infer_limits(self._data_range, vmin, vmax)
@@ -491,14 +536,16 @@ class Heatmap:
         if (ksize, func) == (self._blur_ksize, self._blur_function):
             return
         if self._gray is not None:
+            offset = pl.display_offset(self._data_range, func)
             display = pl.display_field(
-                self._gray, ksize, func, self._data_range, self._all_finite
+                self._gray, ksize, func, self._data_range, self._all_finite, offset
             )
         self._blur_ksize, self._blur_function = ksize, func
         if self._gray is not None:
-            self._display = display
+            self._display, self._offset = display, offset
             if self.heatmap_layer is not None:
                 self.heatmap_layer.data = display
+                self._apply_colour()
         self.events.blur(value=(ksize, func))
 
     def _apply_colour(self) -> None:
@@ -510,7 +557,7 @@ class Heatmap:
         cmap = napari_colormap(self._colormap, self._transparent_low, constant)  # cached
         if layer.colormap is not cmap:  # each set costs napari a thumbnail: set what changed
             layer.colormap = cmap
-        clim = layer_contrast_limits(limits)
+        clim = layer_contrast_limits(limits, self._offset)
         if tuple(layer.contrast_limits) != clim:
             layer.contrast_limits = clim
 
@@ -532,10 +579,11 @@ class Heatmap:
                 self._display,
                 name="Heatmap",
                 colormap=napari_colormap(self._colormap, self._transparent_low, constant),
-                contrast_limits=layer_contrast_limits(self._limits),
+                contrast_limits=layer_contrast_limits(self._limits, self._offset),
                 opacity=self._opacity / 100.0,
                 blending="translucent",
                 metadata={"napari_heatmap": self.widget_id},
+                **self._transform(self._display.shape),  # placed before napari fits the view
             )
             self._hook()
         else:
@@ -564,6 +612,7 @@ class Heatmap:
                 rgb=True,
                 contrast_limits=clim,
                 metadata={"napari_heatmap": self.widget_id},
+                **self._transform(self._background.shape[:2]),
             )
             if self.heatmap_layer is not None:  # keep the background under the heatmap
                 layers = viewer.layers
@@ -571,6 +620,13 @@ class Heatmap:
         else:
             self.background_layer.data = self._background
             self.background_layer.contrast_limits = clim
+
+    def _transform(self, shape: tuple[int, ...]) -> dict[str, tuple[float, float]]:
+        frame = self.frame
+        if frame is None:
+            return {}
+        scale, translate = layer_transform(frame, shape[:2])
+        return {"scale": scale, "translate": translate}
 
     def _place_layers(self) -> None:
         frame = self.frame
@@ -593,9 +649,6 @@ class Heatmap:
         if self._gray is None or frame is None or self.heatmap_layer is None:
             return None
         return pixel_at(world, frame, self._gray.shape)
-
-    def _forget_click(self) -> None:
-        self._remove_marker()
 
     # mouse and status hooks ------------------------------------------------------
 
@@ -646,12 +699,15 @@ class Heatmap:
         if viewer.mouse_over_canvas:
             target = self._target(tuple(viewer.cursor.position))
         text = ""
-        if target is not None:
+        if target is not None and self.heatmap_layer is not None:
             value = format_value(self.value_at(*target))
-            text = f"{_STATUS_TAG}[{target[0]} {target[1]}]: {value}"
+            text = f" | {self.heatmap_layer.name} [{target[0]} {target[1]}]: {value}"
         status = viewer.status
         current = str(status.get("coordinates", "")) if isinstance(status, dict) else status
-        updated = current.split(_STATUS_TAG)[0] + text
+        # drop what this heatmap appended before (another heatmap's text stays)
+        base = current.replace(self._status_text, "") if self._status_text else current
+        updated = base + text
+        self._status_text = text
         if updated == current:
             return
         with _flag(self, "_in_status"):
@@ -691,30 +747,40 @@ class Heatmap:
             self.marker_layer.size = max(frame) * 0.015
 
     def _remove_marker(self) -> None:
-        viewer = self.viewer
-        if self.marker_layer is not None and viewer is not None:
-            with _flag(self, "_removing"):
-                if self.marker_layer in viewer.layers:
-                    viewer.layers.remove(self.marker_layer)
+        self._drop_layer(self.marker_layer)
         self.marker_layer = None
+
+    def _drop_layer(self, layer: Layer | None) -> None:
+        """Remove one of our layers from the viewer, unless napari is removing it already."""
+        viewer = self.viewer
+        if layer is None or viewer is None or layer not in viewer.layers:
+            return
+        if self._user_removal and layer in viewer.layers.selection:
+            return  # part of the user's "remove selected": napari removes it next
+        with _flag(self, "_removing"):
+            viewer.layers.remove(layer)
 
     def _on_layer_removed(self, event: Any) -> None:
         """Let go of a layer the user removed."""
         if self._removing:
             return
-        layer = event.value
+        with _flag(self, "_user_removal"):
+            self._let_go(event.value)
+
+    def _let_go(self, layer: Layer) -> None:
         if layer is self.marker_layer:
             self.marker_layer = None
         elif layer is self.background_layer:
             self.background_layer = None
             self._background = None
+            self._place_layers()  # the frame is the mask's now
             self.events.background(value=None)
+            self.events.frame(value=self.frame)
         elif layer is self.heatmap_layer:
             self.heatmap_layer = None
             self._unhook()
             self._remove_marker()
-            self._mask = self._gray = self._display = None
-            self._data_range = self._limits = None
+            self._clear_field()
             self.events.mask(value=None)
             self.events.limits(value=None)
         if self.background_layer is None and self.heatmap_layer is None:

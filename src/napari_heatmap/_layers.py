@@ -27,18 +27,20 @@ def _napari_colormap(cmap_id: int, transparent_low: bool, constant: bool) -> Col
     if constant:
         # vmin == vmax: every finite pixel gets the middle colour (never transparent).
         colours = np.repeat(rgba[MIDDLE_INDEX][None], 2, axis=0)
-        controls = np.array([0.0, 0.5, 1.0], np.float32)
+        controls = np.array([0.0, 0.5, 1.0], np.float64)
         name += "-constant"
     else:
-        # Colour k covers t in [(k - 0.5)/255, (k + 0.5)/255): that is lut[round(255 t)].
-        edges = (np.arange(1, 256, dtype=np.float64) - 0.5) / 255.0
-        controls = np.concatenate([[0.0], edges, [1.0]])
+        # napari's contrast limits are widened by half a colour step on each side (see
+        # layer_contrast_limits), so the shader's t' = (255 t + 0.5) / 256 and colour k
+        # covers t' in [k/256, (k+1)/256): k = floor(255 t + 0.5). Uniform bins of 1/256 fall
+        # exactly on vispy's 1024-entry lookup texture (4 entries a bin).
+        controls = np.arange(257, dtype=np.float64) / 256.0
         colours = rgba
         if transparent_low:
-            # t < 1/255 is transparent: the first bin ends at 1/255 instead of 0.5/255.
+            # t < 1/255 is transparent: 255 t + 0.5 < 1.5, so the first bin ends at 1.5/256.
             colours = rgba.copy()
             colours[0] = 0.0
-            controls[1] = 1.0 / 255.0
+            controls[1] = 1.5 / 256.0
             name += "-transparent-low"
     return Colormap(
         colors=colours,
@@ -65,12 +67,20 @@ def napari_colormap(colormap: object, transparent_low: bool, constant: bool = Fa
     return _napari_colormap(resolve_colormap(colormap), bool(transparent_low), bool(constant))
 
 
-def layer_contrast_limits(limits: tuple[float, float] | None) -> tuple[float, float]:
-    """Return contrast limits napari accepts (low < high) for the effective limits."""
+def layer_contrast_limits(
+    limits: tuple[float, float] | None, offset: float = 0.0
+) -> tuple[float, float]:
+    """Return napari contrast limits for the effective limits (see :func:`napari_colormap`).
+
+    They are the limits widened by half a colour step on each side, so that napari's
+    uniform colour bins pick ``lut[floor(255 t + 0.5)]``; ``offset`` is what the display
+    field had subtracted (see ``_pipeline.display_offset``).
+    """
     if limits is None:
         return 0.0, 1.0
-    lo, hi = limits
+    lo, hi = limits[0] - offset, limits[1] - offset
     if hi > lo:
-        return lo, hi
+        half = (hi - lo) / 255.0 / 2.0
+        return lo - half, hi + half
     pad = max(1.0, abs(lo))
     return lo - pad, lo + pad

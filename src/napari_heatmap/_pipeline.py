@@ -21,6 +21,7 @@ __all__ = [
     "BlurFunction",
     "colour_indices",
     "display_field",
+    "display_offset",
     "infer_limits",
     "mask_to_rgba",
     "reduce_mask",
@@ -116,13 +117,12 @@ def infer_limits(
     ValueError
         If the resulting ``vmin`` is greater than ``vmax``.
     """
-    if data_range is None and (vmin is None or vmax is None):
+    if data_range is None:
         if vmin is None and vmax is None:
             return None
         known = vmin if vmin is not None else vmax
         assert known is not None
         data_range = (known, known)
-    assert data_range is not None
     lo = data_range[0] if vmin is None else vmin
     hi = data_range[1] if vmax is None else vmax
     if lo > hi:
@@ -162,12 +162,31 @@ def validate_blur_function(blur_function: object) -> BlurFunction | None:
     )
 
 
+def display_offset(
+    data_range: tuple[float, float] | None, blur_function: BlurFunction | None = None
+) -> float:
+    """Return what to subtract from gray before it becomes float32, so colours stay exact.
+
+    Data far from zero compared with its range (1e9 + 0..255, say) would lose its colour
+    steps in float32; the display field then holds ``gray - offset`` and the contrast limits
+    move by the same amount. A custom ``blur_function`` always works in data units (0).
+    """
+    if data_range is None or blur_function is not None:
+        return 0.0
+    lo, hi = data_range
+    span = hi - lo
+    if span > 0 and max(abs(lo), abs(hi)) > 2048 * span:
+        return lo
+    return 0.0
+
+
 def display_field(
     gray: np.ndarray,
     blur_ksize: tuple[int, int] | None = (5, 5),
     blur_function: BlurFunction | None = None,
     data_range: tuple[float, float] | None = None,
     all_finite: bool | None = None,
+    offset: float = 0.0,
 ) -> np.ndarray:
     """Return the display field: gray after the visual blur, as float32 (contract §2.3).
 
@@ -188,20 +207,33 @@ def display_field(
         The finite range of gray if already known (saves a pass).
     all_finite : bool or None
         Whether gray has no NaN or inf, if already known (saves a pass).
+    offset : float
+        Subtracted from gray (see :func:`display_offset`); ignored with ``blur_function``.
 
     Returns
     -------
     numpy.ndarray
         float32, shape of gray. A new array: gray is never modified.
+
+    Raises
+    ------
+    ValueError
+        If ``blur_function`` raises or returns something that is not a real array of
+        gray's shape.
     """
     if data_range is None or all_finite is None:
         data_range, all_finite = finite_stats(gray)
     if data_range is None:  # nothing finite: show nothing
         return np.full(gray.shape, np.nan, np.float32)
-    lo, hi = data_range
+    if blur_function is not None:
+        offset = 0.0
+    lo, hi = data_range[0] - offset, data_range[1] - offset
     if blur_function is None and blur_ksize is not None and not all_finite:
-        return _nan_gaussian(gray, lo, hi, blur_ksize)  # strip by strip: NaN-aware, lean
-    src = gray.astype(np.float32, copy=gray.dtype != np.float32 or blur_function is not None)
+        return _nan_gaussian(gray, offset, lo, hi, blur_ksize)  # strip by strip: lean
+    if offset:
+        src = np.subtract(gray, offset, dtype=np.float64).astype(np.float32)
+    else:
+        src = gray.astype(np.float32, copy=gray.dtype != np.float32 or blur_function is not None)
     if not src.flags.c_contiguous:
         src = np.ascontiguousarray(src)
     nan = None
@@ -213,16 +245,7 @@ def display_field(
             nan = None
 
     if blur_function is not None:
-        out = blur_function(src)
-        out = np.asarray(out)
-        if out.shape != gray.shape or not (
-            np.issubdtype(out.dtype, np.number) or out.dtype == np.bool_
-        ):
-            raise ValueError(
-                f"blur_function must return a numeric array of shape {gray.shape}; got "
-                f"{type(out).__name__} of shape {getattr(out, 'shape', None)} "
-                f"and dtype {getattr(out, 'dtype', None)}"
-            )
+        out = _call_blur_function(blur_function, src, gray.shape)
         out = out.astype(np.float32, copy=out is src or out is gray or out.dtype != np.float32)
     elif blur_ksize is not None:
         out = cv2.GaussianBlur(src, blur_ksize, 0)
@@ -234,12 +257,28 @@ def display_field(
     return out
 
 
+def _call_blur_function(
+    func: BlurFunction, src: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
+    try:
+        out = np.asarray(func(src))
+    except Exception as exc:
+        raise ValueError(f"blur_function raised {exc!r}") from exc
+    real = np.issubdtype(out.dtype, np.integer) or np.issubdtype(out.dtype, np.floating)
+    if out.shape != shape or not (real or out.dtype == np.bool_):
+        raise ValueError(
+            f"blur_function must return a real-valued array of shape {shape}; got "
+            f"{type(out).__name__} of shape {out.shape} and dtype {out.dtype}"
+        )
+    return out
+
+
 #: Rows per strip of the NaN-aware blur: bounds its scratch memory to a few strips.
 _STRIP_ROWS = 256
 
 
 def _nan_gaussian(
-    gray: np.ndarray, lo: float, hi: float, ksize: tuple[int, int]
+    gray: np.ndarray, offset: float, lo: float, hi: float, ksize: tuple[int, int]
 ) -> np.ndarray:
     """Gaussian blur ignoring NaN pixels (normalised convolution), ±inf clipped to [lo, hi].
 
@@ -252,7 +291,10 @@ def _nan_gaussian(
     for r0 in range(0, height, _STRIP_ROWS):
         r1 = min(height, r0 + _STRIP_ROWS)
         a, b = max(0, r0 - halo), min(height, r1 + halo)
-        strip = np.array(gray[a:b], dtype=np.float32, order="C")
+        if offset:
+            strip = np.subtract(gray[a:b], offset, dtype=np.float64).astype(np.float32)
+        else:
+            strip = np.array(gray[a:b], dtype=np.float32, order="C")
         np.clip(strip, lo, hi, out=strip)
         nan = np.isnan(strip)
         valid = (~nan).astype(np.float32)
@@ -281,7 +323,8 @@ def colour_indices(
         return idx, t
     with np.errstate(invalid="ignore"):
         t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
-    idx = np.rint(np.nan_to_num(t, nan=0.0) * 255.0).astype(np.uint8)
+    # floor(255 t + 0.5): halves round up, as the GPU's uniform colour bins do
+    idx = np.floor(np.nan_to_num(t, nan=0.0) * 255.0 + 0.5).astype(np.uint8)
     return idx, t
 
 
@@ -290,12 +333,13 @@ def rgba_from_display(
     limits: tuple[float, float] | None,
     colormap: object,
     transparent_low: bool,
+    offset: float = 0.0,
 ) -> np.ndarray:
     """Colour a display field with the rule of contract §2.4-§2.5."""
     out = np.zeros((*display.shape, 4), np.uint8)
     if limits is None:
         return out
-    idx, t = colour_indices(display, limits)
+    idx, t = colour_indices(display, (limits[0] - offset, limits[1] - offset))
     out[..., :3] = colormap_lut(colormap)[idx]
     opaque = ~np.isnan(t)
     if transparent_low and limits[0] != limits[1]:
@@ -340,11 +384,14 @@ def mask_to_rgba(
     """
     gray = reduce_mask(mask)
     colormap_lut(colormap)  # validates the colormap before any work
+    if not isinstance(transparent_low, bool | np.bool_):
+        raise TypeError(f"transparent_low must be True or False; got {transparent_low!r}")
     lo = validate_limit("vmin", vmin)
     hi = validate_limit("vmax", vmax)
     ksize = validate_blur_ksize(blur_ksize)
     func = validate_blur_function(blur_function)
     data_range, all_finite = finite_stats(gray)
     limits = infer_limits(data_range, lo, hi)
-    display = display_field(gray, ksize, func, data_range, all_finite)
-    return rgba_from_display(display, limits, colormap, bool(transparent_low))
+    offset = display_offset(data_range, func)
+    display = display_field(gray, ksize, func, data_range, all_finite, offset)
+    return rgba_from_display(display, limits, colormap, bool(transparent_low), offset)
