@@ -13,6 +13,7 @@ import pytest
 from _canvas import click_canvas
 from napari_heatmap import Heatmap
 from napari_heatmap._launcher import load_mask, main
+from napari_heatmap._layers import layer_contrast_limits
 from napari_heatmap._sample import _PENDING, DEMO_OPACITY, demo_data, make_demo_sample
 
 
@@ -23,7 +24,7 @@ def test_sample_function_returns_layer_data_without_a_viewer(monkeypatch):
     np.testing.assert_array_equal(bg, background)
     assert (bg_type, hm_type) == ("image", "image") and bg_kw["rgb"] is True
     assert field.shape == mask.shape and field.dtype == np.float32
-    assert hm_kw["contrast_limits"] == (0.0, 255.0)
+    assert hm_kw["contrast_limits"] == layer_contrast_limits((0.0, 255.0))
     assert hm_kw["opacity"] == DEMO_OPACITY / 100
     assert bg_kw["metadata"]["napari_heatmap"] == hm_kw["metadata"]["napari_heatmap"]
 
