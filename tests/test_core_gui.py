@@ -201,4 +201,4 @@ def test_hover_shows_raw_value_in_status_bar(shown, qtbot):
     QTest.mouseMove(widget, QPoint(int(x) - 3, int(y)))
     QTest.mouseMove(widget, QPoint(int(x), int(y)))
     # raw (unblurred) mask value 19.5 at row 2, column 3
-    qtbot.waitUntil(lambda: "Heatmap [2 3]: 19.5" in str(shown.status), timeout=3000)
+    qtbot.waitUntil(lambda: "Heatmap mask[2, 3] = 19.5" in str(shown.status), timeout=3000)

@@ -342,11 +342,11 @@ def test_status_bar_shows_raw_value_under_cursor(demo, viewer):
     viewer.cursor.position = (133.0, 200.0)
     viewer.status = {"coordinates": "[133 200]: 1.0"}
     raw = float(demo.heatmap_mask[133, 200])
-    assert f"Heatmap [133 200]: {raw:.4g}" in viewer.status["coordinates"]
+    assert f"Heatmap mask[133, 200] = {raw:.4g}" in viewer.status["coordinates"]
     viewer.cursor.position = (133.0, 201.0)
-    assert viewer.status["coordinates"].count("Heatmap [") == 1
+    assert viewer.status["coordinates"].count("Heatmap mask[") == 1
     viewer.cursor.position = (-50.0, -50.0)  # off the heatmap: the value goes away
-    assert "Heatmap [" not in viewer.status["coordinates"]
+    assert "Heatmap mask[" not in viewer.status["coordinates"]
     viewer.status = "Ready"
     assert viewer.status == "Ready"
 
@@ -450,11 +450,11 @@ def test_two_heatmaps_both_show_in_status(viewer):
     viewer.mouse_over_canvas = True
     viewer.cursor.position = (3.0, 4.0)
     text = viewer.status if isinstance(viewer.status, str) else viewer.status["coordinates"]
-    assert f"{a.heatmap_layer.name} [3 4]: 1" in text
-    assert f"{b.heatmap_layer.name} [3 4]: 2" in text
+    assert f"{a.heatmap_layer.name} mask[3, 4] = 1" in text
+    assert f"{b.heatmap_layer.name} mask[3, 4] = 2" in text
     viewer.cursor.position = (5.0, 4.0)
     text = viewer.status if isinstance(viewer.status, str) else viewer.status["coordinates"]
-    assert text.count("[5 4]") == 2 and "[3 4]" not in text
+    assert text.count("mask[5, 4]") == 2 and "mask[3, 4]" not in text
 
 
 def test_large_offset_mask_colours_on_layer(viewer):
@@ -466,3 +466,38 @@ def test_large_offset_mask_colours_on_layer(viewer):
     rgb = np.rint(layer.colormap.map(t.ravel())[:, :3] * 255).astype(np.uint8)
     np.testing.assert_array_equal(rgb, JET)
     assert hm.click_at((0, 1))[2] == 1_600_000_001.0
+
+
+def test_annotations_from_a_path_string_or_a_folder(viewer, tmp_path):
+    import json
+
+    ds = tmp_path / "project" / "ds"
+    (ds / "ann").mkdir(parents=True)
+    meta = {"classes": [{"title": "car", "shape": "rectangle", "color": "#FF0000"}], "tags": []}
+    (tmp_path / "project" / "meta.json").write_text(json.dumps(meta))
+    for i in range(2):
+        ann = {"size": {"height": 10, "width": 20}, "tags": [], "objects": [
+            {"classTitle": "car", "tags": [], "geometryType": "rectangle",
+             "points": {"exterior": [[2, 3], [5, 4]], "interior": []}}]}
+        (ds / "ann" / f"img{i}.png.json").write_text(json.dumps(ann))
+    hm = Heatmap(viewer=viewer)
+    hm.set_heatmap_from_annotations(str(ds / "ann" / "img0.png.json"))
+    assert hm.heatmap_mask.max() == 1
+    hm.set_heatmap_from_annotations(tmp_path / "project")
+    assert hm.heatmap_mask.max() == 2 and hm.heatmap_mask.sum() == 2 * 8
+    with pytest.raises(ValueError, match="anns"):
+        hm.set_heatmap_from_annotations(tmp_path)
+    assert hm.heatmap_mask.max() == 2
+
+
+def test_click_at_needs_two_coordinates(demo):
+    with pytest.raises(ValueError, match="click_at"):
+        demo.click_at((133,))
+
+
+def test_closed_heatmap_setters_raise(demo):
+    demo.close()
+    for attr, value in [("vmax", 3), ("colormap", "hot"), ("opacity", 20), ("width", 5),
+                        ("transparent_low", False), ("blur_ksize", None)]:
+        with pytest.raises(RuntimeError, match="closed"):
+            setattr(demo, attr, value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qtpy.QtCore import Qt
 
 from _canvas import click_canvas, screen_pixel
 from napari_heatmap import COLORMAP_NAMES, Heatmap, colormap_lut
+from napari_heatmap._qt._legend import Legend
 from napari_heatmap._qt.widget import HeatmapWidget
 from napari_heatmap._session import open_demo
 
@@ -27,6 +29,33 @@ def _shown(panel) -> bool:
     return not panel.native.isHidden()
 
 
+def _type(qtbot, field, text: str) -> None:
+    """Replace the text of an OptionalNumber's field and press Enter, as a user does."""
+    native = field.number.native
+    native.selectAll()
+    qtbot.keyClicks(native, text)
+    qtbot.keyClick(native, Qt.Key.Key_Return)
+
+
+def _rgb_at(label, x: int) -> np.ndarray:
+    """Colour of column ``x`` of a legend label's pixmap (top row)."""
+    colour = label.native.pixmap().toImage().pixelColor(x, 0)
+    return np.array([colour.red(), colour.green(), colour.blue()])
+
+
+def _near(a, b) -> bool:
+    """Colours equal up to the display's depth (Xvfb may draw pixmaps with 16 bits)."""
+    return bool(np.abs(np.asarray(a, int) - np.asarray(b, int)).max() <= 8)
+
+
+@pytest.fixture
+def errors(monkeypatch) -> list[str]:
+    """Messages the widget reports with ``show_error``."""
+    seen: list[str] = []
+    monkeypatch.setattr("napari_heatmap._qt.widget.show_error", seen.append)
+    return seen
+
+
 def _docked(make_napari_viewer, qtbot, show=False):
     viewer = make_napari_viewer(strict_qt="raise", show=show)
     hm = open_demo(viewer)
@@ -40,7 +69,10 @@ def test_widget_attaches_to_existing_heatmap_and_shows_its_state(make_napari_vie
     assert widget.heatmap is hm
     assert _shown(widget.controls) and not _shown(widget.create_panel)
     assert widget.colormap.value == COLORMAP_NAMES["jet"]
-    assert widget.vmin.number_or_none == 0.0 and widget.vmax.number_or_none == 255.0
+    assert (widget.vmin.exact_value, widget.vmax.exact_value) == hm.limits == (0.0, 255.0)
+    assert (widget.vmin.number.value, widget.vmax.number.value) == ("0", "255")
+    assert not widget.vmin.auto.value and not widget.frame_width.auto.value
+    assert (widget.frame_width.exact_value, widget.frame_height.number.value) == (600.0, "400")
     assert widget.transparent_low.value is True
     assert widget.blur.ksize == (7, 7)
     assert widget.opacity.value == 70
@@ -48,39 +80,48 @@ def test_widget_attaches_to_existing_heatmap_and_shows_its_state(make_napari_vie
     lo, hi = hm.data_range
     assert widget.legend.data.value == f"data: {lo:.4g} … {hi:.4g}"
     pixmap = widget.legend.bar.native.pixmap()
-    assert pixmap is not None and pixmap.width() == 256
+    assert pixmap is not None and pixmap.width() == 510
 
 
-def test_each_control_sets_the_controller(make_napari_viewer, qtbot):
+def test_each_control_sets_the_controller(make_napari_viewer, qtbot, errors):
     _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
     widget.colormap.value = COLORMAP_NAMES["hot"]
     assert hm.colormap == COLORMAP_NAMES["hot"]
     widget.vmax.auto.value = True
-    assert hm.vmax is None and hm.limits[1] == pytest.approx(hm.data_range[1])
-    assert widget.vmax.number.value == pytest.approx(hm.data_range[1], abs=1e-3)
-    assert not widget.vmax.number.enabled
-    widget.vmax.auto.value = False
-    widget.vmax.number.value = 200.0
+    assert hm.vmax is None and hm.limits[1] == hm.data_range[1]
+    assert widget.vmax.exact_value == hm.limits[1] and not widget.vmax.number.enabled
+    widget.vmax.auto.value = False  # fixes the limit in use, exactly
+    assert hm.vmax == hm.limits[1] == hm.data_range[1]
+    _type(qtbot, widget.vmax, "200")
     assert hm.vmax == 200.0 and hm.limits == (0.0, 200.0)
     assert widget.legend.high.value == "200"
-    widget.vmin.number.value = 10.0
-    assert hm.vmin == 10.0
+    _type(qtbot, widget.vmin, "1e1")
+    assert hm.vmin == 10.0 and widget.vmin.number.value == "10"
     widget.transparent_low.value = False
     assert hm.transparent_low is False
     widget.blur.off.value = True
-    assert hm.blur_ksize is None and not widget.blur.size.enabled
+    assert hm.blur_ksize is None and not widget.blur.kx.enabled and not widget.blur.ky.enabled
     widget.blur.off.value = False
     assert hm.blur_ksize == (7, 7)
-    widget.blur.size.value = 4  # typed even size: the odd one above is used and shown
-    assert hm.blur_ksize == (5, 5) and widget.blur.size.value == 5
+    widget.blur.kx.value = 4  # typed even size: the odd one above is used and shown
+    assert hm.blur_ksize == (5, 7) and widget.blur.kx.value == 5
+    widget.blur.ky.value = 11  # kx and ky are separate (contract: (kx, ky) odd ints)
+    assert hm.blur_ksize == (5, 11)
     widget.opacity.value = 35
     assert hm.opacity == 35.0 and hm.heatmap_layer.opacity == pytest.approx(0.35)
-    widget.frame_width.number.value = 300.0
-    assert hm.width == 300.0
+    widget.frame_width.auto.value = True
+    assert hm.width is None and widget.frame_width.exact_value == 600.0
+    widget.frame_width.auto.value = False  # fixes the width in use
+    assert hm.width == hm.frame[1] == 600.0
+    _type(qtbot, widget.frame_width, "300")
+    assert hm.width == 300.0 and hm.frame == (400.0, 300.0)
+    _type(qtbot, widget.frame_height, "250.5")
+    assert hm.height == 250.5
     widget.frame_height.auto.value = True
     assert hm.height is None and hm.frame == (200.0, 300.0)
     widget.colorbar.value = True
     assert hm.heatmap_layer.colorbar.visible
+    assert errors == []
 
 
 def test_code_changes_show_in_the_widget_at_once(make_napari_viewer, qtbot):
@@ -88,15 +129,14 @@ def test_code_changes_show_in_the_widget_at_once(make_napari_viewer, qtbot):
     hm.colormap = "viridis"
     assert widget.colormap.value == COLORMAP_NAMES["viridis"]
     hm.vmin = None
-    assert widget.vmin.auto.value and widget.vmin.number.value == pytest.approx(
-        hm.data_range[0], abs=1e-3)
+    assert widget.vmin.auto.value and widget.vmin.exact_value == hm.limits[0] == hm.data_range[0]
     hm.vmax = 100
-    assert not widget.vmax.auto.value and widget.vmax.number.value == 100.0
+    assert not widget.vmax.auto.value and widget.vmax.number.value == "100"
     assert widget.legend.high.value == "100"
     hm.transparent_low = False
     assert widget.transparent_low.value is False
-    hm.blur_ksize = (3, 3)
-    assert widget.blur.size.value == 3 and not widget.blur.off.value
+    hm.blur_ksize = (3, 9)
+    assert (widget.blur.kx.value, widget.blur.ky.value) == (3, 9) and not widget.blur.off.value
     hm.blur_ksize = None
     assert widget.blur.off.value
     hm.blur_function = lambda a: a
@@ -104,9 +144,9 @@ def test_code_changes_show_in_the_widget_at_once(make_napari_viewer, qtbot):
     hm.opacity = 12.4
     assert widget.opacity.value == 12
     hm.width = 1200
-    assert widget.frame_width.number.value == 1200.0 and not widget.frame_width.auto.value
+    assert widget.frame_width.number.value == "1200" and not widget.frame_width.auto.value
     hm.height = None  # follows the aspect ratio of the background
-    assert widget.frame_height.number.value == 800.0 and widget.frame_height.auto.value
+    assert widget.frame_height.exact_value == 800.0 and widget.frame_height.auto.value
     hm.click_at((267.0, 401.0))  # the frame is now twice the mask's size
     assert widget.click_readout.value == f"y=133, x=200, value={hm.click_value:.4g}"
 
@@ -121,14 +161,70 @@ def test_updates_from_code_do_not_echo_back(make_napari_viewer, qtbot):
     assert seen == ["opacity", "colormap"]
 
 
-def test_refused_value_is_reported_and_the_view_restored(make_napari_viewer, qtbot, monkeypatch):
+def test_refused_value_is_reported_and_the_view_restored(make_napari_viewer, qtbot, errors):
     _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
-    errors: list[str] = []
-    monkeypatch.setattr("napari_heatmap._qt.widget.show_error", errors.append)
-    widget.vmin.number.value = 300.0  # > vmax = 255
-    assert hm.vmin == 0.0
-    assert widget.vmin.number.value == 0.0
-    assert errors and "vmin" in errors[0]
+    _type(qtbot, widget.vmin, "300")  # > vmax = 255
+    assert hm.vmin == 0.0 and hm.limits == (0.0, 255.0)
+    assert widget.vmin.number.value == "0" and widget.vmin.exact_value == 0.0
+    assert len(errors) == 1 and "vmin" in errors[0] and "300" in errors[0]
+    hm.vmax = None  # vmax follows the data now; unticking it fixes that value
+    widget.vmin.auto.value = True
+    widget.vmax.auto.value = False
+    assert hm.vmax == hm.data_range[1] and len(errors) == 1
+    widget.frame_width.auto.value = False
+    _type(qtbot, widget.frame_width, "-5")
+    assert hm.width == 600.0 and widget.frame_width.number.value == "600"
+    assert len(errors) == 2 and "width" in errors[1]
+    widget.transparent_low.value = False
+    assert hm.transparent_low is False and len(errors) == 2
+
+
+def test_tiny_and_huge_values_are_shown_and_sent_exactly(make_napari_viewer, qtbot, errors):
+    viewer = make_napari_viewer(strict_qt="raise")
+    mask = np.linspace(1e-6, 5e-6, 20 * 30, dtype=np.float32).reshape(20, 30)
+    hm = Heatmap(heatmap_mask=mask, viewer=viewer)
+    widget = HeatmapWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    lo, hi = hm.data_range
+    assert widget.vmax.number.value == f"{hi:.7g}" and widget.vmax.exact_value == hi
+    widget.vmax.auto.value = False  # sends the limit in use, not the text's rounding of it
+    widget.vmin.auto.value = False
+    assert (hm.vmin, hm.vmax) == (lo, hi) and hi != float(widget.vmax.number.value)
+    qtbot.keyClick(widget.vmax.number.native, Qt.Key.Key_Return)  # confirming untouched text
+    assert hm.vmax == hi
+    _type(qtbot, widget.vmin, "2.5e-6")
+    assert hm.vmin == 2.5e-6 and hm.limits == (2.5e-6, hi)
+    # far outside any spin-box range, set from the console while the widget is open
+    hm.vmax = 2e12
+    assert widget.vmax.number.value == "2e+12" and widget.legend.high.value == "2e+12"
+    hm.width = 5e9
+    assert widget.frame_width.number.value == "5e+09"
+    assert widget.frame_height.exact_value == pytest.approx(5e9 * 20 / 30)
+    _type(qtbot, widget.vmax, "-1.5e300")  # below vmin: refused, not clamped
+    assert hm.vmax == 2e12 and len(errors) == 1
+    hm.set_heatmap(mask * np.float32(1e30))  # a mask far above any spin box's range
+    hm.vmax = None
+    hm.vmin = None
+    assert widget.vmax.exact_value == hm.data_range[1] > 4.9e24
+    assert widget.vmax.number.value == f"{hm.data_range[1]:.7g}"
+    assert errors[1:] == []
+
+
+def test_a_failing_view_never_breaks_a_change_made_from_code(
+    make_napari_viewer, qtbot, errors, monkeypatch
+):
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    limits_seen: list[object] = []
+    hm.events.limits.connect(lambda e: limits_seen.append(e.value))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("legend is broken")
+
+    monkeypatch.setattr(Legend, "show_state", broken)
+    hm.vmax = 100  # would raise here if the widget's handler let the error out
+    assert hm.limits == (0.0, 100.0) and limits_seen == [(0.0, 100.0)]
+    assert widget.vmax.number.value == "100"  # shown before the legend failed
+    assert errors and "legend is broken" in errors[0]
 
 
 def test_screen_follows_colormap_and_opacity(make_napari_viewer, qtbot):
@@ -160,6 +256,28 @@ def test_canvas_click_shows_in_the_readout(make_napari_viewer, qtbot):
     assert hm.marker_layer is not None
 
 
+def test_legend_shows_the_transparent_low_step_as_a_checkerboard(make_napari_viewer, qtbot):
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    bar, under = widget.legend.bar, widget.legend.under
+    jet, hot = colormap_lut("jet"), colormap_lut("hot")
+    checker = (204, 204, 204)  # light square of the checkerboard at the top-left
+    assert hm.transparent_low
+    # 510 columns over t in [0, 1]: columns 0 and 1 have t < 1/255, so they are transparent
+    assert _near(_rgb_at(bar, 0), checker) and _near(_rgb_at(bar, 1), checker)
+    assert _near(_rgb_at(bar, 2), jet[1]) and _near(_rgb_at(bar, 509), jet[255])
+    assert _near(_rgb_at(under, 0), checker)  # values below vmin are transparent too
+    hm.transparent_low = False
+    assert _near(_rgb_at(bar, 0), jet[0]) and _near(_rgb_at(bar, 1), jet[1])
+    assert _near(_rgb_at(under, 0), jet[0])
+    widget.transparent_low.value = True
+    assert _near(_rgb_at(bar, 0), checker)
+    hm.colormap = "hot"
+    assert _near(_rgb_at(bar, 0), checker) and _near(_rgb_at(bar, 509), hot[255])
+    hm.vmin = hm.vmax = 50.0  # constant: the middle colour, never transparent
+    for column in (_rgb_at(bar, 0), _rgb_at(under, 0), _rgb_at(bar, 509)):
+        assert _near(column, hot[128])
+
+
 def test_create_panel_builds_a_heatmap_from_layers(make_napari_viewer, qtbot):
     viewer = make_napari_viewer(strict_qt="raise")
     background = np.full((40, 60, 3), 90, np.uint8)
@@ -171,6 +289,7 @@ def test_create_panel_builds_a_heatmap_from_layers(make_napari_viewer, qtbot):
     viewer.window.add_dock_widget(widget)
     assert widget.heatmap is None
     assert _shown(widget.create_panel) and not _shown(widget.controls)
+    assert not _shown(widget.set_mask_button) and not _shown(widget.set_background_button)
     assert [c for c in widget.mask_choice.choices] == [bg_layer, mask_layer]
     widget.background_choice.value = bg_layer
     widget.mask_choice.value = mask_layer
@@ -182,8 +301,42 @@ def test_create_panel_builds_a_heatmap_from_layers(make_napari_viewer, qtbot):
     assert mask_layer.visible is False
     assert _shown(widget.controls) and widget.legend.high.value == "7"
     # the heatmap's own layers are not offered as inputs
-    widget.mask_choice.reset_choices()
-    assert hm.heatmap_layer not in widget.mask_choice.choices
+    qtbot.waitUntil(lambda: hm.heatmap_layer not in widget.mask_choice.choices, timeout=2000)
+    assert not set(hm.layers) & set(widget.background_choice.choices)
+
+
+def test_pickers_give_the_bound_heatmap_a_new_mask_and_background(
+    make_napari_viewer, qtbot, errors
+):
+    viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    hm.width = hm.height = None  # the frame follows the background (else the mask)
+    scores = np.zeros((10, 15), np.float32)
+    scores[2:4, 3:6] = 9.0
+    photo = np.full((50, 75, 3), 30, np.uint8)
+    scores_layer = viewer.add_image(scores, name="scores")
+    photo_layer = viewer.add_image(photo, name="photo", rgb=True)
+    assert _shown(widget.set_mask_button) and _shown(widget.set_background_button)
+    assert widget.mask_choice.choices == (scores_layer, photo_layer)  # not the heatmap's own
+    widget.mask_choice.value = scores_layer
+    widget.set_mask_button.native.click()
+    np.testing.assert_array_equal(hm.heatmap_mask, scores)
+    assert scores_layer.visible is False
+    assert widget.legend.data.value == "data: 0 … 9" and widget.legend.high.value == "255"
+    widget.background_choice.value = photo_layer
+    widget.set_background_button.native.click()
+    np.testing.assert_array_equal(hm.background_image, photo)
+    assert hm.frame == (50.0, 75.0) and widget.frame_width.exact_value == 75.0
+    widget.background_choice.value = None  # none: the heatmap loses its background
+    widget.set_background_button.native.click()
+    assert hm.background_image is None and hm.background_layer is None
+    assert hm.frame == (10.0, 15.0) and widget.frame_height.exact_value == 10.0
+    # a refused input is reported and changes nothing
+    cube = viewer.add_image(np.zeros((2, 3, 4, 5), np.float32), name="cube")
+    widget.mask_choice.value = cube
+    widget.set_mask_button.native.click()
+    assert len(errors) == 1 and "heatmap_mask" in errors[0]
+    np.testing.assert_array_equal(hm.heatmap_mask, scores)
+    assert cube.visible is True and widget.heatmap is hm
 
 
 def test_rebinds_when_heatmap_closes_and_when_a_new_one_appears(make_napari_viewer, qtbot):

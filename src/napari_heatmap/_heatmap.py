@@ -221,6 +221,7 @@ class Heatmap:
 
     @colormap.setter
     def colormap(self, value: int | str) -> None:
+        self._check_open()
         cmap = resolve_colormap(value)
         if cmap == self._colormap:
             return
@@ -263,6 +264,7 @@ class Heatmap:
 
     @transparent_low.setter
     def transparent_low(self, value: bool) -> None:
+        self._check_open()
         value = _validate_bool("transparent_low", value)
         if value == self._transparent_low:
             return
@@ -281,6 +283,7 @@ class Heatmap:
             raise TypeError(f"opacity must be a number from 0 to 100; got {value!r}")
         if math.isnan(float(value)):
             raise ValueError(f"opacity must be a number from 0 to 100; got {value!r}")
+        self._check_open()
         value = min(100.0, max(0.0, float(value)))
         if value == self._opacity:
             return
@@ -314,6 +317,7 @@ class Heatmap:
 
     @width.setter
     def width(self, value: float | None) -> None:
+        self._check_open()
         value = validate_size("width", value)
         if value == self._width:
             return
@@ -329,6 +333,7 @@ class Heatmap:
 
     @height.setter
     def height(self, value: float | None) -> None:
+        self._check_open()
         value = validate_size("height", value)
         if value == self._height:
             return
@@ -414,17 +419,21 @@ class Heatmap:
 
         Parameters
         ----------
-        anns : iterable
-            Annotations: parsed ones, JSON dicts, paths to annotation files or objects with
-            ``to_json()`` (the Supervisely SDK's ``Annotation``).
+        anns : annotation, path or iterable of them
+            Annotations: parsed ones, JSON dicts, paths to annotation files, dataset or
+            project folders (all their annotations), or objects with ``to_json()`` (the
+            Supervisely SDK's ``Annotation``). The grid follows :attr:`width` /
+            :attr:`height` when set, else the mean image size (contract §6).
         object_name : str or None
             Only labels of this class title count.
         """
-        from .supervisely import density_map
+        from .supervisely import annotation_sources, density_map
 
+        self._check_open()
         w = None if self._width is None else int(round(self._width))
         h = None if self._height is None else int(round(self._height))
-        self.set_heatmap(density_map(list(anns), width=w, height=h, object_name=object_name))
+        sources = annotation_sources(anns)
+        self.set_heatmap(density_map(sources, width=w, height=h, object_name=object_name))
 
     def click(self, func: ClickCallback) -> ClickCallback:
         """Register ``func(y, x, value)`` to be called on every click on the heatmap.
@@ -454,13 +463,16 @@ class Heatmap:
         Returns (y, x, value), or None when the point is outside the heatmap.
         """
         self._check_open()
-        target = self._target(tuple(world))
+        world = tuple(world)
+        if len(world) < 2:
+            raise ValueError(f"click_at expects a world position (..., y, x); got {world!r}")
+        target = self._target(world)
         if target is None:
             return None
         y, x = target
         value = self.value_at(y, x)
         self._click_y, self._click_x, self._click_value = y, x, value
-        self._show_marker(tuple(world), value)
+        self._show_marker(world, value)
         self.events.click(value=(y, x, value))
         for func in list(self._callbacks):
             try:
@@ -524,6 +536,7 @@ class Heatmap:
             )
 
     def _set_limits(self, vmin: float | None, vmax: float | None, which: str) -> None:
+        self._check_open()
         limits = pl.infer_limits(self._data_range, vmin, vmax)
         if (vmin, vmax) == (self._vmin, self._vmax):
             return
@@ -533,6 +546,7 @@ class Heatmap:
         self.events.limits(value=limits)
 
     def _set_blur(self, ksize: tuple[int, int] | None, func: pl.BlurFunction | None) -> None:
+        self._check_open()
         if (ksize, func) == (self._blur_ksize, self._blur_function):
             return
         if self._gray is not None:
@@ -701,7 +715,7 @@ class Heatmap:
         text = ""
         if target is not None and self.heatmap_layer is not None:
             value = format_value(self.value_at(*target))
-            text = f" | {self.heatmap_layer.name} [{target[0]} {target[1]}]: {value}"
+            text = f" | {self.heatmap_layer.name} mask[{target[0]}, {target[1]}] = {value}"
         status = viewer.status
         current = str(status.get("coordinates", "")) if isinstance(status, dict) else status
         # drop what this heatmap appended before (another heatmap's text stays)

@@ -3,63 +3,137 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 
-from magicgui.widgets import CheckBox, Container, FloatSpinBox, SpinBox
+from magicgui.widgets import CheckBox, Container, LineEdit, SpinBox
+from psygnal import Signal
+from qtpy.QtGui import QValidator
+from qtpy.QtWidgets import QAbstractSpinBox, QWidget
 
-__all__ = ["BlurField", "OptionalNumber"]
+__all__ = ["BlurField", "OptionalNumber", "format_number", "parse_number"]
+
+#: Text that could still become a number while being typed ("", "-", "1.", "2e", "2e-").
+_PARTIAL = re.compile(r"\s*[+-]?[\d_]*\.?\d*(?:[eE][+-]?\d*)?\s*")
+
+
+def parse_number(text: str) -> float | None:
+    """Return the finite float that ``text`` spells (any magnitude), or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def format_number(value: float) -> str:
+    """Format a number for a text field: 7 significant digits, any magnitude."""
+    return f"{value:.7g}"
+
+
+class _FloatValidator(QValidator):
+    """Accept any finite float; let through what may still become one while typing."""
+
+    def __init__(self, parent: QWidget, restore: Callable[[], str]) -> None:
+        super().__init__(parent)
+        self._restore = restore
+
+    def validate(self, text: str | None, pos: int) -> tuple[QValidator.State, str, int]:
+        """Judge the text being typed (Qt API)."""
+        text = text or ""
+        if parse_number(text) is not None:
+            state = QValidator.State.Acceptable
+        elif _PARTIAL.fullmatch(text):
+            state = QValidator.State.Intermediate
+        else:
+            state = QValidator.State.Invalid
+        return state, text, pos
+
+    def fixup(self, text: str | None) -> str:
+        """Put back the value on show when the field is left unfinished (Qt API)."""
+        return self._restore()
+
 
 class OptionalNumber(Container):
-    """A number with an "auto" checkbox; ``value`` is None while "auto" is ticked.
+    """A number with an "auto" checkbox, for a controller property that may be None.
 
-    Its ``changed`` signal fires when the user edits either part. While "auto" is ticked
-    the spin box is disabled and shows the value in use (``shown``).
+    The number is a text field that takes any finite float ("2e12", "1.5e-6"): no range
+    and no rounding. ``edited`` emits what the user asks for: None when "auto" is ticked;
+    the exact value on show (the effective one, from the controller) when it is unticked;
+    the number typed when a changed text is confirmed (Enter or leaving the field).
+    Showing a state from the controller (:meth:`show_state`) emits nothing.
     """
 
-    def __init__(self, label: str, minimum: float, maximum: float, tooltip: str) -> None:
-        self.number = FloatSpinBox(min=minimum, max=maximum, step=1.0)
+    edited = Signal(object)
+
+    def __init__(self, label: str, tooltip: str) -> None:
+        self.number = LineEdit(value="")
         self.auto = CheckBox(text="auto", value=True)
         super().__init__(widgets=[self.number, self.auto], layout="horizontal", labels=False,
                          label=label, tooltip=tooltip)
         self.margins = (0, 0, 0, 0)
-        self.number.native.setDecimals(4)
-        self.number.native.setKeyboardTracking(False)  # act on Enter / focus out
+        self._base_tooltip = tooltip
+        self._shown: float | None = None
+        native = self.number.native
+        native.setValidator(_FloatValidator(native, self._shown_text))
+        native.editingFinished.connect(self._on_number_entered)
         self.number.enabled = False
         self.auto.changed.connect(self._on_auto_toggled)
 
     @property
-    def number_or_none(self) -> float | None:
-        """The number entered, or None while "auto" is ticked."""
-        return None if self.auto.value else float(self.number.value)
+    def exact_value(self) -> float | None:
+        """The exact value on show (the controller's), whatever the text rounds it to."""
+        return self._shown
 
-    def show_state(self, value: float | None, shown: float | None) -> None:
-        """Show ``value`` (None = auto, displaying ``shown``) without emitting ``changed``."""
-        with self.changed.blocked(), self.number.changed.blocked(), self.auto.changed.blocked():
+    def show_state(self, value: float | None, effective: float | None) -> None:
+        """Show ``value`` (None = auto, showing ``effective``) without emitting anything."""
+        self._shown = value if value is not None else effective
+        with self.changed.blocked(), self.edited.blocked(), self.number.changed.blocked(), \
+                self.auto.changed.blocked():
             self.auto.value = value is None
-            number = value if value is not None else shown
-            if number is not None and math.isfinite(number):
-                self._fit_step(number)
-                self.number.value = number
+            self.number.value = self._shown_text()
             self.number.enabled = value is not None
+        exact = "" if self._shown is None else f" (exactly {self._shown!r})"
+        self.number.native.setToolTip(self._base_tooltip + exact)
 
-    def _fit_step(self, number: float) -> None:
-        magnitude = abs(number)
-        step = 10.0 ** math.floor(math.log10(magnitude)) / 10 if magnitude > 0 else 1.0
-        self.number.native.setSingleStep(min(max(step, 1e-4), 1e6))
+    def _shown_text(self) -> str:
+        return "" if self._shown is None else format_number(self._shown)
+
+    def _on_number_entered(self) -> None:
+        if self.auto.value:
+            return
+        text = self.number.native.text()
+        if text == self._shown_text():  # untouched: sending it would round the value
+            return
+        value = parse_number(text)
+        if value is not None:
+            self.edited.emit(value)
 
     def _on_auto_toggled(self, auto: bool) -> None:
         self.number.enabled = not auto
+        if auto:
+            self.edited.emit(None)
+        elif self._shown is not None:
+            self.edited.emit(self._shown)
+        # else nothing is known yet (no finite data): the user types a number first
 
 
 class BlurField(Container):
-    """Odd Gaussian kernel size (square) with an "off" checkbox; ``ksize`` is (k, k) or None."""
+    """Odd Gaussian kernel (kx, ky) with an "off" checkbox; ``ksize`` is (kx, ky) or None."""
 
     def __init__(self) -> None:
-        self.size = SpinBox(min=1, max=99, step=2, value=5)
+        self.kx = SpinBox(min=1, max=_MAX_KERNEL, step=2, value=5,
+                          tooltip="kx: kernel width in mask pixels (odd)")
+        self.ky = SpinBox(min=1, max=_MAX_KERNEL, step=2, value=5,
+                          tooltip="ky: kernel height in mask pixels (odd)")
         self.off = CheckBox(text="off", value=False)
-        super().__init__(widgets=[self.size, self.off], layout="horizontal", labels=False,
-                         label="blur kernel", tooltip=_BLUR_TIP)
+        super().__init__(widgets=[self.kx, self.ky, self.off], layout="horizontal",
+                         labels=False, label="blur kx, ky", tooltip=_BLUR_TIP)
         self.margins = (0, 0, 0, 0)
-        self.size.native.setKeyboardTracking(False)  # act on Enter / focus out
+        for box in (self.kx, self.ky):
+            box.native.setKeyboardTracking(False)  # act on Enter / focus out
+            # two spin boxes with +/- buttons would widen the dock; arrows and wheel still step
+            box.native.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         self.off.changed.connect(self._on_off_toggled)
 
     @property
@@ -67,28 +141,33 @@ class BlurField(Container):
         """The kernel entered, made odd (an even size is rounded up), or None for "off"."""
         if self.off.value:
             return None
-        k = int(self.size.value)
-        if k % 2 == 0:
-            k += 1
-        return k, k
+        return _odd(self.kx.value), _odd(self.ky.value)
 
     def show_state(self, ksize: tuple[int, int] | None, custom: bool) -> None:
         """Show a kernel (None = off) without emitting ``changed``; custom disables it."""
-        with self.changed.blocked(), self.size.changed.blocked(), self.off.changed.blocked():
+        with self.changed.blocked(), self.kx.changed.blocked(), self.ky.changed.blocked(), \
+                self.off.changed.blocked():
             self.off.value = ksize is None
             if ksize is not None:
-                self.size.value = min(int(ksize[0]), int(self.size.max))
-            self.size.enabled = ksize is not None
+                for box, k in zip((self.kx, self.ky), ksize, strict=True):
+                    if k > box.max:  # a kernel set from code is shown as it is
+                        box.max = int(k)
+                    box.value = int(k)
+            self.kx.enabled = self.ky.enabled = ksize is not None
         self.enabled = not custom
-        if custom:
-            self.tooltip = "a custom blur_function is set (from code); it wins over the kernel"
-        elif ksize is not None and ksize[0] != ksize[1]:
-            self.tooltip = f"blur_ksize={ksize} (set from code); editing makes it square"
-        else:
-            self.tooltip = _BLUR_TIP
+        self.tooltip = (
+            "a custom blur_function is set (from code); it wins over the kernel"
+            if custom else _BLUR_TIP
+        )
 
     def _on_off_toggled(self, off: bool) -> None:
-        self.size.enabled = not off
+        self.kx.enabled = self.ky.enabled = not off
 
 
-_BLUR_TIP = "Gaussian blur kernel size (odd); 'off' disables the blur"
+def _odd(k: float) -> int:
+    k = int(k)
+    return k + 1 if k % 2 == 0 else k
+
+
+_MAX_KERNEL = 999
+_BLUR_TIP = "Gaussian blur kernel (kx, ky), odd sizes; 'off' disables the blur"

@@ -3,11 +3,17 @@
 User edits go straight to the controller's properties; the controller's events update the
 controls (with signals blocked, so nothing loops). The widget keeps no parameter of its own:
 it attaches to the newest ``Heatmap`` of the viewer, or offers to create one from two image
-layers, and rebinds when that heatmap closes or a newer one appears.
+layers, and rebinds when that heatmap closes or a newer one appears. The same two layer
+pickers give a bound heatmap a new mask or background.
+
+No exception leaves the widget's handlers: a refused edit is reported with ``show_error``
+and the control shows the controller's state again; a failure while showing a new state
+is reported too, so a change made from the console never fails because a view is open.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
     import napari
 
 __all__ = ["HeatmapWidget"]
+
+logger = logging.getLogger(__name__)
 
 #: Controller events after which every control is re-read from the controller.
 _STATE_EVENTS = (
@@ -58,24 +66,31 @@ class HeatmapWidget(Container):
         self._closed = False
 
         self.status = Label(value="")
+        # -- layer pickers: the inputs of a new heatmap, or new inputs for the bound one
+        self.background_choice = ComboBox(choices=self._image_choices, nullable=True,
+                                          tooltip="image layer for the background (or none)")
+        self.set_background_button = PushButton(
+            text="Set", tooltip="show this layer (none: no background) behind the heatmap")
+        self.mask_choice = ComboBox(choices=self._image_choices,
+                                    tooltip="image layer whose values make the heatmap")
+        self.set_mask_button = PushButton(text="Set", tooltip="make the heatmap from this layer")
+        self.sources = Container(widgets=[
+            _row("background", self.background_choice, self.set_background_button),
+            _row("mask", self.mask_choice, self.set_mask_button),
+        ])
         # -- create panel: shown while the viewer has no heatmap
-        self.background_choice = ComboBox(label="background", choices=self._image_choices,
-                                          nullable=True)
-        self.mask_choice = ComboBox(label="mask", choices=self._image_choices)
         self.create_button = PushButton(text="Create heatmap")
-        self.create_panel = Container(
-            widgets=[self.background_choice, self.mask_choice, self.create_button]
-        )
+        self.create_panel = Container(widgets=[self.create_button])
         # -- controls: shown while bound to a heatmap
         self.colormap = ComboBox(label="colormap", choices=list(COLORMAP_NAMES.items()))
-        self.vmin = OptionalNumber("vmin", -1e12, 1e12, "lower colour limit; auto = data minimum")
-        self.vmax = OptionalNumber("vmax", -1e12, 1e12, "upper colour limit; auto = data maximum")
+        self.vmin = OptionalNumber("vmin", "lower colour limit; auto = data minimum")
+        self.vmax = OptionalNumber("vmax", "upper colour limit; auto = data maximum")
         self.transparent_low = CheckBox(text="transparent low",
                                         tooltip="hide pixels that get the lowest colour")
         self.blur = BlurField()
         self.opacity = Slider(label="opacity", min=0, max=100, step=1, readout=True)
-        self.frame_width = OptionalNumber("width", 1e-3, 1e9, "frame width; auto = natural size")
-        self.frame_height = OptionalNumber("height", 1e-3, 1e9, "frame height; auto = natural")
+        self.frame_width = OptionalNumber("width", "frame width in world units; auto = natural")
+        self.frame_height = OptionalNumber("height", "frame height in world units; auto = natural")
         self.colorbar = CheckBox(text="colorbar in canvas",
                                  tooltip="napari's colorbar overlay on the heatmap layer")
         self.legend = Legend()
@@ -85,8 +100,10 @@ class HeatmapWidget(Container):
             self.opacity, self.frame_width, self.frame_height, self.legend, self.colorbar,
             self.click_readout,
         ])
-        super().__init__(widgets=[self.status, self.create_panel, self.controls], labels=False)
-        for panel in (self.create_panel, self.controls):
+        super().__init__(
+            widgets=[self.status, self.sources, self.create_panel, self.controls], labels=False
+        )
+        for panel in (self.sources, self.create_panel, self.controls):
             panel.margins = (0, 0, 0, 0)
 
         self._connect_widgets()
@@ -128,9 +145,9 @@ class HeatmapWidget(Container):
             return
         instances = Heatmap.instances(self.viewer)
         self.bind(instances[-1] if instances else None)
-        if self.heatmap is None:
-            self.background_choice.reset_choices()
-            self.mask_choice.reset_choices()
+        # a new heatmap registers after adding its layers: drop them from the pickers now
+        self.background_choice.reset_choices()
+        self.mask_choice.reset_choices()
 
     # ------------------------------------------------------------------ controller -> view
 
@@ -138,17 +155,31 @@ class HeatmapWidget(Container):
         self._refresh()
 
     def _on_heatmap_click(self, event: Any = None) -> None:
-        self._show_click()
+        try:
+            self._show_click()
+        except Exception as exc:  # the view must not break the click of the controller
+            _report_bug("show the click", exc)
 
     def _on_heatmap_closed(self, event: Any = None) -> None:
         self._unbind()
         self._sync_binding()
 
     def _refresh(self) -> None:
-        """Re-read every control from the controller, emitting nothing."""
+        """Re-read every control from the controller, emitting nothing and raising nothing.
+
+        It runs inside the controller's setters (its events): an error here would make a
+        console assignment fail after the heatmap had changed, so it is reported instead.
+        """
+        try:
+            self._show_state()
+        except Exception as exc:
+            _report_bug("show the heatmap's state", exc)
+
+    def _show_state(self) -> None:
         hm = self.heatmap
         self.create_panel.visible = hm is None
         self.controls.visible = hm is not None
+        self.set_background_button.visible = self.set_mask_button.visible = hm is not None
         if hm is None:
             self.status.value = "No heatmap in this viewer: pick a mask layer and create one."
             return
@@ -170,7 +201,7 @@ class HeatmapWidget(Container):
         with self.colorbar.changed.blocked():
             self.colorbar.value = bool(layer is not None and layer.colorbar.visible)
         self.colorbar.enabled = layer is not None
-        self.legend.show_state(hm.colormap, limits, hm.data_range)
+        self.legend.show_state(hm.colormap, limits, hm.data_range, hm.transparent_low)
         self._show_click()
 
     def _show_click(self) -> None:
@@ -186,55 +217,87 @@ class HeatmapWidget(Container):
 
     def _connect_widgets(self) -> None:
         self.create_button.changed.connect(self._on_create)
+        self.set_mask_button.changed.connect(self._on_set_mask)
+        self.set_background_button.changed.connect(self._on_set_background)
         self.colormap.changed.connect(self._on_colormap_edited)
-        self.vmin.changed.connect(self._on_vmin_edited)
-        self.vmax.changed.connect(self._on_vmax_edited)
+        self.vmin.edited.connect(self._on_vmin_edited)
+        self.vmax.edited.connect(self._on_vmax_edited)
         self.transparent_low.changed.connect(self._on_transparent_low_edited)
         self.blur.changed.connect(self._on_blur_edited)
         self.opacity.changed.connect(self._on_opacity_edited)
-        self.frame_width.changed.connect(self._on_width_edited)
-        self.frame_height.changed.connect(self._on_height_edited)
+        self.frame_width.edited.connect(self._on_width_edited)
+        self.frame_height.edited.connect(self._on_height_edited)
         self.colorbar.changed.connect(self._on_colorbar_edited)
 
-    def _set(self, name: str, value: Any) -> None:
-        """Set a controller property; a refused value is reported and the view restored."""
-        if self.heatmap is None:
-            return
+    def _call(self, func: Any, *args: Any) -> bool:
+        """Run a controller call for the user; report a failure and show the state again.
+
+        ``ValueError``/``TypeError`` are the controller refusing an input (it changed
+        nothing); anything else is a bug, logged with its traceback. Either way the controls
+        are re-read from the controller afterwards, so they never show a refused value.
+        """
         try:
-            setattr(self.heatmap, name, value)
+            func(*args)
         except (ValueError, TypeError) as exc:
             show_error(f"napari-heatmap: {exc}")
+            return False
+        except Exception as exc:
+            _report_bug("apply the change", exc)
+            return False
+        finally:
             self._refresh()
+        return True
+
+    def _set(self, name: str, value: Any) -> None:
+        """Set a controller property (see :meth:`_call`)."""
+        if self.heatmap is not None:
+            self._call(setattr, self.heatmap, name, value)
 
     def _on_colormap_edited(self, value: int) -> None:
         self._set("colormap", value)
 
-    def _on_vmin_edited(self, _: Any = None) -> None:
-        self._set("vmin", self.vmin.number_or_none)
+    def _on_vmin_edited(self, value: float | None) -> None:
+        self._set("vmin", value)
 
-    def _on_vmax_edited(self, _: Any = None) -> None:
-        self._set("vmax", self.vmax.number_or_none)
+    def _on_vmax_edited(self, value: float | None) -> None:
+        self._set("vmax", value)
 
     def _on_transparent_low_edited(self, value: bool) -> None:
         self._set("transparent_low", bool(value))
 
     def _on_blur_edited(self, _: Any = None) -> None:
-        self._set("blur_ksize", self.blur.ksize)
-        self._refresh()  # an even size typed by hand shows as the odd size used
+        self._set("blur_ksize", self.blur.ksize)  # an even size typed shows as the odd one
 
     def _on_opacity_edited(self, value: int) -> None:
         self._set("opacity", value)
 
-    def _on_width_edited(self, _: Any = None) -> None:
-        self._set("width", self.frame_width.number_or_none)
+    def _on_width_edited(self, value: float | None) -> None:
+        self._set("width", value)
 
-    def _on_height_edited(self, _: Any = None) -> None:
-        self._set("height", self.frame_height.number_or_none)
+    def _on_height_edited(self, value: float | None) -> None:
+        self._set("height", value)
 
     def _on_colorbar_edited(self, value: bool) -> None:
         layer = None if self.heatmap is None else self.heatmap.heatmap_layer
         if layer is not None:
             layer.colorbar.visible = bool(value)
+
+    def _on_set_mask(self, _: Any = None) -> None:
+        """Give the bound heatmap the chosen layer's data as its mask; hide that layer."""
+        hm, layer = self.heatmap, self.mask_choice.value
+        if hm is None:
+            return
+        if layer is None:
+            show_error("napari-heatmap: choose an image layer as the mask first")
+            return
+        if self._call(hm.set_heatmap, np.asarray(layer.data)):
+            layer.visible = False
+
+    def _on_set_background(self, _: Any = None) -> None:
+        """Give the bound heatmap the chosen layer's data as its background (none: remove)."""
+        hm, layer = self.heatmap, self.background_choice.value
+        if hm is not None:
+            self._call(hm.set_background, None if layer is None else np.asarray(layer.data))
 
     def _on_create(self, _: Any = None) -> None:
         """Create a heatmap from the chosen layers; hide the raw mask layer."""
@@ -249,6 +312,9 @@ class HeatmapWidget(Container):
                          viewer=self.viewer)
         except (ValueError, TypeError) as exc:
             show_error(f"napari-heatmap: {exc}")
+            return
+        except Exception as exc:
+            _report_bug("create the heatmap", exc)
             return
         mask_layer.visible = False
         self.bind(hm)
@@ -306,3 +372,15 @@ class HeatmapWidget(Container):
 
     def __repr__(self) -> str:
         return f"HeatmapWidget(heatmap={self.heatmap!r})"
+
+
+def _row(label: str, *widgets: Any) -> Container:
+    row = Container(widgets=list(widgets), layout="horizontal", labels=False, label=label)
+    row.margins = (0, 0, 0, 0)
+    return row
+
+
+def _report_bug(action: str, exc: Exception) -> None:
+    """Report an unexpected error of the widget without letting it reach the caller."""
+    logger.exception("napari-heatmap widget: could not %s", action)
+    show_error(f"napari-heatmap: the widget could not {action}: {exc!r}")

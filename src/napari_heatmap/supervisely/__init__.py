@@ -5,7 +5,13 @@ Pure: imports numpy and OpenCV, never napari or Qt.
 
 from ._annotation import Annotation, Label, annotation_from_any, load_annotation
 from ._errors import SuperviselyFormatError, SuperviselyWarning
-from ._folders import AnnotationItem, SuperviselyLayout, find_annotations, is_supervisely_json
+from ._folders import (
+    AnnotationItem,
+    SuperviselyLayout,
+    annotation_sources,
+    find_annotations,
+    is_supervisely_json,
+)
 from ._meta import ObjClass, ProjectMeta, find_meta_for, load_meta
 from ._raster import add_geometry, density_map, grid_size, oriented_bbox_corners, resize_geometry
 from ._shapes import (
@@ -48,6 +54,7 @@ __all__ = [
     "SuperviselyWarning",
     "add_geometry",
     "annotation_from_any",
+    "annotation_sources",
     "density_map",
     "find_annotations",
     "find_meta_for",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -230,3 +231,38 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
 
 def _glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def annotation_sources(anns: object) -> list[Any]:
+    """Flatten what ``set_heatmap_from_annotations`` accepts into single annotations.
+
+    A single path, dict or annotation object counts as a list of one; a dataset or project
+    folder (alone or in the list) stands for all of its annotation files.
+
+    Raises
+    ------
+    ValueError
+        If a folder holds no Supervisely annotations.
+    TypeError
+        If ``anns`` is not an annotation, a path or an iterable of them.
+    """
+    single = isinstance(anns, str | os.PathLike | dict) or hasattr(anns, "to_json")
+    if single:
+        items: list[Any] = [anns]
+    elif isinstance(anns, Iterable):
+        items = list(anns)
+    else:
+        raise TypeError(
+            "anns must be annotations, JSON dicts, paths (files or folders) or a list of "
+            f"them; got {type(anns).__name__}"
+        )
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str | os.PathLike) and Path(item).is_dir():
+            layout = find_annotations(item)
+            if layout is None or not layout.items:
+                raise ValueError(f"anns: {os.fspath(item)!r} holds no Supervisely annotations")
+            out += [found.ann_path for found in layout.items]
+        else:
+            out.append(item)
+    return out
