@@ -108,6 +108,38 @@ def test_launcher_screenshot_writes_the_window_and_exits(tmp_path):
     assert shot[:, int(shot.shape[1] * 0.8):].std() > 10
 
 
+@pytest.mark.gui
+def test_launcher_screenshot_as_jpeg_and_bad_suffix(tmp_path):
+    np.save(tmp_path / "mask.npy", np.eye(20, dtype=np.float32))
+    run = [sys.executable, "-m", "napari_heatmap._launcher", "--mask", str(tmp_path / "mask.npy")]
+    env = {**os.environ, "NAPARI_CONFIG": str(tmp_path / "settings.yaml")}
+    out = tmp_path / "shot.jpg"
+    proc = subprocess.run([*run, "--screenshot", str(out)], env=env, capture_output=True,
+                          text=True, timeout=90, check=False)
+    assert proc.returncode == 0, proc.stderr
+    shot = cv2.imread(str(out))
+    assert shot is not None and shot.mean() > 20
+    proc = subprocess.run([*run, "--screenshot", str(tmp_path / "shot.gif")], env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
+    assert proc.returncode == 2 and "--screenshot must end in" in proc.stderr
+
+
+@pytest.mark.gui
+def test_create_from_a_stretched_layer_keeps_it_in_place(make_napari_viewer):
+    from napari_heatmap._qt.widget import HeatmapWidget
+
+    viewer = make_napari_viewer()
+    density = viewer.add_image(np.ones((8, 10)), scale=(2.0, 3.0), translate=(0.5, 1.0))
+    widget = HeatmapWidget(viewer)
+    widget.mask_choice.value = density
+    widget._on_create()
+    hm = Heatmap.instances(viewer)[-1]
+    assert hm.frame == (16.0, 30.0)
+    np.testing.assert_allclose(hm.heatmap_layer.scale, density.scale)
+    np.testing.assert_allclose(hm.heatmap_layer.translate, density.translate)
+    widget.close()
+
+
 def test_session_sample_and_launcher_import_no_qt():
     code = (
         "import sys, napari_heatmap._session, napari_heatmap._sample, napari_heatmap._launcher;"

@@ -99,6 +99,13 @@ def open_viewer(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``napari-heatmap`` command; return the exit status."""
     args = build_parser().parse_args(argv)
+    if args.screenshot:
+        from ._qt._screenshot import IMAGE_SUFFIXES
+
+        if Path(args.screenshot).suffix.lower() not in IMAGE_SUFFIXES:
+            print(f"napari-heatmap: --screenshot must end in one of {', '.join(IMAGE_SUFFIXES)}",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         from ._background import load_background
 
@@ -115,8 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         from ._qt._screenshot import save_window
 
-        path = save_window(viewer, args.screenshot)
-        viewer.close()
+        try:
+            path = save_window(viewer, args.screenshot)
+        except (OSError, ValueError) as exc:
+            print(f"napari-heatmap: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        finally:
+            viewer.close()
         print(f"napari-heatmap: saved {path}")
         return 0
     import napari

@@ -6,9 +6,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 from qtpy.QtWidgets import QApplication
 
-__all__ = ["process_events", "save_window"]
+__all__ = ["IMAGE_SUFFIXES", "process_events", "save_window"]
+
+#: File types a screenshot can be written as.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def process_events(seconds: float = 0.5) -> None:
@@ -25,17 +29,33 @@ def process_events(seconds: float = 0.5) -> None:
 def save_window(viewer: Any, path: str | Path, size: tuple[int, int] = (1200, 800)) -> Path:
     """Show the viewer's window at ``size`` (width, height), fit the view and save it.
 
+    The file type follows the suffix (see ``IMAGE_SUFFIXES``); JPEG and BMP drop alpha.
+
     Returns
     -------
     pathlib.Path
-        Where the PNG was written.
+        Where the image was written.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is not an image type we write.
     """
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        kinds = ", ".join(IMAGE_SUFFIXES)
+        raise ValueError(f"screenshot: {str(path)!r} must end in one of {kinds}")
     path.parent.mkdir(parents=True, exist_ok=True)
     viewer.window.resize(*size)
     viewer.window.show()
     process_events()
     viewer.reset_view()
     process_events()
-    viewer.screenshot(str(path), canvas_only=False)
+    rgba = viewer.screenshot(canvas_only=False, flash=False)
+    code = cv2.COLOR_RGBA2BGR if suffix in (".jpg", ".jpeg", ".bmp") else cv2.COLOR_RGBA2BGRA
+    ok, buf = cv2.imencode(suffix, cv2.cvtColor(rgba, code))
+    if not ok:
+        raise ValueError(f"screenshot: could not encode {str(path)!r}")
+    path.write_bytes(buf.tobytes())
     return path

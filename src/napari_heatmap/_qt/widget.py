@@ -307,9 +307,18 @@ class HeatmapWidget(Container):
             show_error("napari-heatmap: choose an image layer as the mask first")
             return
         background = None if background_layer is None else np.asarray(background_layer.data)
+        mask = np.asarray(mask_layer.data)
+        # keep the picked layers where they are on screen: the frame takes the world size of
+        # the background layer (else of the mask layer), e.g. a density stretched by the reader
+        ref, shape = (
+            (mask_layer, mask.shape) if background is None else (background_layer, background.shape)
+        )
+        sy, sx = (float(v) for v in ref.scale[-2:])
+        height = None if sy == 1 else shape[0] * sy
+        width = None if sx == 1 else shape[1] * sx
         try:
-            hm = Heatmap(background_image=background, heatmap_mask=np.asarray(mask_layer.data),
-                         viewer=self.viewer)
+            hm = Heatmap(background_image=background, heatmap_mask=mask, viewer=self.viewer,
+                         width=width, height=height)
         except (ValueError, TypeError) as exc:
             show_error(f"napari-heatmap: {exc}")
             return
