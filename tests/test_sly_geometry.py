@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from _sly import H, W, ann, obj, pts
 from napari_heatmap.supervisely import (
     OrientedBBox,
     SuperviselyWarning,
@@ -16,20 +17,6 @@ from napari_heatmap.supervisely import (
     load_meta,
     oriented_bbox_corners,
 )
-
-H, W = 20, 30
-
-
-def ann(objects, h=H, w=W):
-    return {"size": {"height": h, "width": w}, "tags": [], "objects": objects}
-
-
-def obj(gtype, cls="c", **payload):
-    return {"classTitle": cls, "geometryType": gtype, "tags": [], **payload}
-
-
-def pts(exterior, interior=()):
-    return {"exterior": exterior, "interior": list(interior)}
 
 
 def dm(objects, meta=None, h=H, w=W):

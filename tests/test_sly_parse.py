@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from _sly import H, W, ann, obj, pts
 from napari_heatmap.supervisely import (
     Annotation,
     Graph,
@@ -27,20 +28,6 @@ from napari_heatmap.supervisely import (
     load_annotation,
     load_meta,
 )
-
-H, W = 20, 30
-
-
-def ann(objects, h=H, w=W):
-    return {"size": {"height": h, "width": w}, "tags": [], "objects": objects}
-
-
-def obj(gtype, cls="c", **payload):
-    return {"classTitle": cls, "geometryType": gtype, "tags": [], **payload}
-
-
-def pts(exterior, interior=()):
-    return {"exterior": exterior, "interior": list(interior)}
 
 
 def b64_zlib(raw):
