@@ -17,7 +17,6 @@ from napari_heatmap.supervisely import (
     Graph,
     OrientedBBox,
     Point,
-    Polygon,
     Polyline,
     Rectangle,
     SuperviselyFormatError,
@@ -50,9 +49,13 @@ def only_geometry(data, meta=None):
 
 
 def test_float_coordinates_are_floored():
-    g = only_geometry(ann([obj("polygon", points=pts([[-0.5, 5.99], [3.2, 0.0], [4.7, 7.1]]))]))
-    assert isinstance(g, Polygon)
+    from napari_heatmap.supervisely._geometry import parse_geometry
+
+    data = obj("polygon", points=pts([[-0.5, 5.99], [3.2, 0.0], [4.7, 7.1]]))
+    g = parse_geometry("polygon", data, (H, W), None)  # before the crop to the image
     np.testing.assert_array_equal(g.exterior, [[-1, 5], [3, 0], [4, 7]])
+    g = only_geometry(ann([obj("polygon", points=pts([[0.5, 5.99], [3.2, 0.0], [4.7, 7.1]]))]))
+    np.testing.assert_array_equal(g.exterior, [[0, 5], [3, 0], [4, 7]])
 
 
 def test_float_point_and_bitmap_origin_are_floored():
@@ -135,12 +138,34 @@ def test_oriented_bbox_is_never_cropped():
     assert g == OrientedBBox(top=-10, left=-10, bottom=50, right=50, angle=0.3)
 
 
-def test_polygons_and_lines_are_not_clipped_but_dropped_when_wholly_outside():
-    inside_out = [[-5, -5], [10, 2], [3, 30]]
-    g = only_geometry(ann([obj("polygon", points=pts(inside_out))]))
-    np.testing.assert_array_equal(g.exterior, inside_out)
+def test_polygon_crossing_the_border_is_clipped_with_rounded_vertices():
+    # the edge (20,0)-(40,10) meets x = W-1 = 29 at y = 4.5: rounded half-to-even to 4
+    g = only_geometry(ann([obj("polygon", points=pts([[20, 0], [40, 10], [20, 10]]))]))
+    assert {tuple(p) for p in g.exterior} == {(20, 0), (29, 4), (29, 10), (20, 10)}
+    # a hole crossing the border is clipped too; a hole wholly outside goes
+    square = [[25, 2], [35, 2], [35, 12], [25, 12]]
+    holes = [[[27, 4], [33, 4], [33, 6]], [[31, 8], [34, 8], [34, 10]]]
+    g = only_geometry(ann([obj("polygon", points=pts(square, holes))]))
+    assert {tuple(p) for p in g.exterior} == {(25, 2), (29, 2), (29, 12), (25, 12)}
+    assert len(g.interiors) == 1
+    assert {tuple(p) for p in g.interiors[0]} == {(27, 4), (29, 4), (29, 5)}  # 4.67 -> 5
+
+
+def test_line_crossing_the_border_becomes_one_label_per_stretch_inside():
     line = only_geometry(ann([obj("line", points=pts([[-5, 1], [40, 1]]))]))
-    assert isinstance(line, Polyline)
+    np.testing.assert_array_equal(line.points, [[0, 1], [29, 1]])
+    # out through the top edge and back in: two labels, each counted once
+    a = load_annotation(ann([obj("line", points=pts([[5, 5], [5, -5], [10, -5], [10, 5]]))]))
+    assert [lb.geometry.points.tolist() for lb in a.labels] == [
+        [[5, 5], [5, 0]], [[10, 0], [10, 5]]]
+    grid = density_map([a], width=W, height=H)
+    assert grid.sum() == 12 and grid[0:6, 5].tolist() == [1] * 6
+    # an entry point between pixels is floored: (0, 2.5) -> (0, 2)
+    line = only_geometry(ann([obj("line", points=pts([[-4, 1], [4, 4]]))]))
+    np.testing.assert_array_equal(line.points, [[0, 2], [4, 4]])
+
+
+def test_polygons_and_lines_wholly_outside_are_dropped():
     far = ann(
         [
             obj("polygon", points=pts([[W, 0], [W + 3, 0], [W, 3]])),

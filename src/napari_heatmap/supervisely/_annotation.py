@@ -125,12 +125,11 @@ def _parse(data: Any, meta: ProjectMeta | None, path: Path | None) -> Annotation
             if meta is not None and cls is None:
                 missing.add(name)
             gtype = _geometry_type(obj, cls)
-            geometry = crop_geometry(parse_geometry(gtype, obj, img_size, cls), img_size)
+            pieces = crop_geometry(parse_geometry(gtype, obj, img_size, cls), img_size)
         except SuperviselyFormatError as e:
             raise SuperviselyFormatError(e.reason, path, index) from None
-        if geometry is not None:
-            color = cls.color if cls is not None else default_color(name)
-            labels.append(Label(name, gtype, geometry, color))
+        color = cls.color if cls is not None else default_color(name)
+        labels += [Label(name, gtype, piece, color) for piece in pieces]
     if missing:
         where = f"{path}: " if path is not None else ""
         warnings.warn(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._bitmap import decode_alpha, decode_bitmap
+from ._clip import clip_polyline, clip_ring
 from ._errors import SuperviselyFormatError
 from ._meta import ObjClass
 from ._shapes import (
@@ -240,6 +241,27 @@ def _inside(pts: np.ndarray, h: int, w: int) -> bool:
     return bool(x0 >= 0 and y0 >= 0 and x1 <= w - 1 and y1 <= h - 1)
 
 
+def _crop_polygon(p: Polygon, h: int, w: int) -> Polygon | None:
+    """Clip a polygon to the image; ring vertices rounded half-to-even (format notes §7)."""
+    if _inside(p.exterior, h, w) and all(_inside(r, h, w) for r in p.interiors):
+        return p
+    if _outside(p.exterior, h, w):
+        return None
+    exterior = np.rint(clip_ring(p.exterior, h, w)).astype(np.int64)
+    if len(exterior) < 3:
+        return None
+    holes = (np.rint(clip_ring(r, h, w)).astype(np.int64) for r in p.interiors)
+    return Polygon(exterior, tuple(r for r in holes if len(r) >= 3))
+
+
+def _crop_polyline(line: Polyline, h: int, w: int) -> list[Geometry] | None:
+    """Clip a line to the image: one label a stretch inside, vertices floored (§7)."""
+    if _inside(line.points, h, w):
+        return [line]
+    pieces = clip_polyline(line.points, h, w)
+    return [Polyline(np.floor(piece).astype(np.int64)) for piece in pieces] or None
+
+
 def _crop_mask(g: Bitmap | AlphaMask, h: int, w: int) -> Bitmap | AlphaMask | None:
     (r0, c0), (mh, mw) = g.origin, g.data.shape
     top, left = max(r0, 0), max(c0, 0)
@@ -254,8 +276,8 @@ def _crop_mask(g: Bitmap | AlphaMask, h: int, w: int) -> Bitmap | AlphaMask | No
     return type(g)(*_tight((top, left), data))
 
 
-def crop_geometry(g: Geometry, img_size: tuple[int, int]) -> Geometry | None:
-    """Crop `g` to its image like the SDK does on load; ``None`` drops the label.
+def crop_geometry(g: Geometry, img_size: tuple[int, int]) -> list[Geometry]:
+    """Crop `g` to its image like the SDK does on load: zero, one or several labels.
 
     Parameters
     ----------
@@ -266,9 +288,17 @@ def crop_geometry(g: Geometry, img_size: tuple[int, int]) -> Geometry | None:
 
     Returns
     -------
-    Geometry or None
-        The cropped geometry, or ``None`` when nothing of it remains.
+    list of Geometry
+        What remains: empty when the label is cut away, several pieces for a line that
+        leaves and re-enters its image (each piece is a label of its own, as in the SDK).
     """
+    out = _crop(g, img_size)
+    if out is None:
+        return []
+    return out if isinstance(out, list) else [out]
+
+
+def _crop(g: Geometry, img_size: tuple[int, int]) -> Geometry | list[Geometry] | None:
     h, w = img_size
     if isinstance(g, Point):
         return g if 0 <= g.row < h and 0 <= g.col < w else None
@@ -281,11 +311,11 @@ def crop_geometry(g: Geometry, img_size: tuple[int, int]) -> Geometry | None:
     if isinstance(g, Bitmap | AlphaMask):
         return _crop_mask(g, h, w)
     if isinstance(g, Polygon):
-        return None if _outside(g.exterior, h, w) else g
+        return _crop_polygon(g, h, w)
     if isinstance(g, Polyline):
-        return None if _outside(g.points, h, w) else g
+        return _crop_polyline(g, h, w)
     if isinstance(g, MultiPolygon):
-        parts = tuple(p for p in g.parts if not _outside(p.exterior, h, w))
+        parts = tuple(piece for p in g.parts if (piece := _crop_polygon(p, h, w)) is not None)
         return MultiPolygon(parts) if parts else None
     if isinstance(g, Graph):
         pts = np.array([[n.col, n.row] for n in g.nodes.values()], np.int64).reshape(-1, 2)

@@ -1,0 +1,117 @@
+"""Clip polygon rings and polylines to an image, as the SDK's load-time crop does (no shapely).
+
+The SDK intersects a polygon or line that sticks out of its image with the window
+``0 <= x <= W-1``, ``0 <= y <= H-1`` (format notes §7). Rings are clipped with
+Sutherland-Hodgman, which is exact for a convex window; where a concave ring leaves and
+re-enters the window, the result is one ring joined along the window's edge where shapely
+would give separate pieces (the edge's pixels may then be drawn, a one-pixel difference).
+Lines are clipped segment by segment (Liang-Barsky), giving one piece per stretch inside.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["clip_polyline", "clip_ring"]
+
+
+def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Return the part of a closed ring inside the image, as float ``[x, y]`` vertices.
+
+    Parameters
+    ----------
+    ring : numpy.ndarray
+        ``(N, 2)`` vertices ``[x, y]``.
+    height, width : int
+        The image size; the window is ``[0, width-1] × [0, height-1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M, 2)`` float64 vertices, possibly fewer than 3 (nothing left).
+    """
+    pts = [tuple(p) for p in np.asarray(ring, np.float64)]
+    # each edge of the window: (axis, bound, keep values >= bound?)
+    for axis, bound, keep_above in ((0, 0.0, True), (0, width - 1.0, False),
+                                    (1, 0.0, True), (1, height - 1.0, False)):
+        if not pts:
+            break
+        pts = _clip_half_plane(pts, axis, bound, keep_above)
+    return np.array(pts, np.float64).reshape(-1, 2)
+
+
+def _clip_half_plane(
+    pts: list[tuple[float, ...]], axis: int, bound: float, keep_above: bool
+) -> list[tuple[float, ...]]:
+    def inside(p: tuple[float, ...]) -> bool:
+        return p[axis] >= bound if keep_above else p[axis] <= bound
+
+    def cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+        t = (bound - a[axis]) / (b[axis] - a[axis])
+        other = 1 - axis
+        out = [0.0, 0.0]
+        out[axis] = bound
+        out[other] = a[other] + t * (b[other] - a[other])
+        return tuple(out)
+
+    out: list[tuple[float, ...]] = []
+    prev = pts[-1]
+    for cur in pts:
+        if inside(cur):
+            if not inside(prev):
+                out.append(cross(prev, cur))
+            out.append(cur)
+        elif inside(prev):
+            out.append(cross(prev, cur))
+        prev = cur
+    return out
+
+
+def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarray]:
+    """Return the stretches of an open line inside the image, as float ``[x, y]`` vertices.
+
+    Consecutive segments that stay inside form one piece; a piece starts wherever the line
+    enters the window. Pieces that shrink to a point are dropped.
+    """
+    pts = np.asarray(points, np.float64)
+    lo = np.array([0.0, 0.0])
+    hi = np.array([width - 1.0, height - 1.0])
+    pieces: list[list[np.ndarray]] = []
+    for a, b in itertools.pairwise(pts):
+        seg = _clip_segment(a, b, lo, hi)
+        if seg is None:
+            continue
+        q0, q1 = seg
+        if pieces and np.array_equal(pieces[-1][-1], q0):
+            pieces[-1].append(q1)
+        else:
+            pieces.append([q0, q1])
+    return [np.array(piece) for piece in pieces]
+
+
+def _clip_segment(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Liang-Barsky: the part of segment a-b inside the box, or None (a point counts as None)."""
+    d = b - a
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-d[0], a[0] - lo[0]), (d[0], hi[0] - a[0]),
+                 (-d[1], a[1] - lo[1]), (d[1], hi[1] - a[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    if t0 == t1 and not np.array_equal(a, b):
+        return None
+    q0 = a if t0 == 0.0 else a + t0 * d
+    q1 = b if t1 == 1.0 else a + t1 * d
+    return q0, q1
