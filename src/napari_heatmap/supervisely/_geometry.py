@@ -1,8 +1,9 @@
 """Parsing of object geometry payloads (coordinates floored) and load-time cropping.
 
 Cropping follows the SDK's ``Annotation`` constructor: every label except an oriented box is
-cut to the image ``[0, H-1] x [0, W-1]``. Polygons, lines and multipolygons are not clipped
-(no shapely), only dropped when they lie wholly outside the image (decision 9.1).
+cut to the image ``[0, H-1] x [0, W-1]``. Polygons, lines and multipolygons are clipped
+without shapely (``_clip.py``): the same region and vertices, except that a concave outline
+leaving and re-entering the image stays one ring joined along the image edge.
 """
 
 from __future__ import annotations
