@@ -437,3 +437,19 @@ def test_package_imports_neither_qt_nor_napari():
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in ("napari", "qtpy", "PyQt5", "PyQt6"), path
+
+
+def test_polygon_touching_the_image_only_along_an_edge_is_dropped():
+    # its intersection with the image is a line: the SDK keeps no polygon
+    a = load_annotation(ann([obj("polygon", points=pts([[10, -5], [20, -5], [20, 0], [10, 0]]))]))
+    assert a.labels == []
+
+
+def test_crossing_line_gets_a_vertex_where_it_crosses_itself():
+    # the SDK's crop (shapely) nodes the line at its self-crossing, then floors the vertices
+    a = load_annotation(
+        ann([obj("line", points=pts([[0, 0], [9, 10], [9, 0], [0, 7], [0, 30]]))], h=20, w=20)
+    )
+    (label,) = a.labels
+    assert label.geometry.points.tolist() == [
+        [0, 0], [3, 4], [9, 10], [9, 0], [3, 4], [0, 7], [0, 19]]

@@ -14,7 +14,15 @@ import itertools
 
 import numpy as np
 
-__all__ = ["clip_polyline", "clip_ring"]
+__all__ = ["clip_polyline", "clip_ring", "ring_area"]
+
+
+def ring_area(ring: np.ndarray) -> float:
+    """Return the absolute area of a ring (shoelace); 0 for a ring that is a line or a point."""
+    if len(ring) < 3:
+        return 0.0
+    x, y = ring[:, 0], ring[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
 
 
 def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -73,9 +81,10 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
     """Return the stretches of an open line inside the image, as float ``[x, y]`` vertices.
 
     Consecutive segments that stay inside form one piece; a piece starts wherever the line
-    enters the window. Pieces that shrink to a point are dropped.
+    enters the window. Pieces that shrink to a point are dropped. Like shapely, a vertex is
+    added wherever the line crosses itself.
     """
-    pts = np.asarray(points, np.float64)
+    pts = _node_self_crossings(np.asarray(points, np.float64))
     lo = np.array([0.0, 0.0])
     hi = np.array([width - 1.0, height - 1.0])
     pieces: list[list[np.ndarray]] = []
@@ -89,6 +98,46 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
         else:
             pieces.append([q0, q1])
     return [np.array(piece) for piece in pieces]
+
+
+def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
+    """Insert a vertex at every point where the line crosses itself (shapely's noding)."""
+    n = len(pts) - 1
+    extra: list[list[tuple[float, np.ndarray]]] = [[] for _ in range(n)]
+    for i in range(n):
+        a, b = pts[i], pts[i + 1]
+        for j in range(i + 2, n):
+            c, d = pts[j], pts[j + 1]
+            hit = _segment_crossing(a, b, c, d)
+            if hit is not None:
+                t, u, p = hit
+                if 0.0 < t < 1.0:
+                    extra[i].append((t, p))
+                if 0.0 < u < 1.0:
+                    extra[j].append((u, p))
+    if not any(extra):
+        return pts
+    out = [pts[0]]
+    for i in range(n):
+        out += [p for _, p in sorted(extra[i], key=lambda tp: tp[0])]
+        out.append(pts[i + 1])
+    return np.array(out)
+
+
+def _segment_crossing(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
+) -> tuple[float, float, np.ndarray] | None:
+    """Where segments a-b and c-d cross: (t on a-b, u on c-d, point), None if they don't."""
+    r, s = b - a, d - c
+    denom = r[0] * s[1] - r[1] * s[0]
+    if denom == 0:  # parallel or collinear: no single crossing point
+        return None
+    ca = c - a
+    t = (ca[0] * s[1] - ca[1] * s[0]) / denom
+    u = (ca[0] * r[1] - ca[1] * r[0]) / denom
+    if not (0.0 <= t <= 1.0 and 0.0 <= u <= 1.0):
+        return None
+    return t, u, a + t * r
 
 
 def _clip_segment(

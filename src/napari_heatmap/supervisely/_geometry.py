@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._bitmap import decode_alpha, decode_bitmap
-from ._clip import clip_polyline, clip_ring
+from ._clip import clip_polyline, clip_ring, ring_area
 from ._errors import SuperviselyFormatError
 from ._meta import ObjClass
 from ._shapes import (
@@ -248,11 +248,14 @@ def _crop_polygon(p: Polygon, h: int, w: int) -> Polygon | None:
         return p
     if _outside(p.exterior, h, w):
         return None
-    exterior = np.rint(clip_ring(p.exterior, h, w)).astype(np.int64)
-    if len(exterior) < 3:
+    clipped = clip_ring(p.exterior, h, w)
+    if len(clipped) < 3 or ring_area(clipped) == 0:  # shapely: a line or a point, no polygon
         return None
-    holes = (np.rint(clip_ring(r, h, w)).astype(np.int64) for r in p.interiors)
-    return Polygon(exterior, tuple(r for r in holes if len(r) >= 3))
+    holes = (clip_ring(r, h, w) for r in p.interiors)
+    return Polygon(
+        np.rint(clipped).astype(np.int64),
+        tuple(np.rint(r).astype(np.int64) for r in holes if len(r) >= 3 and ring_area(r) > 0),
+    )
 
 
 def _crop_polyline(line: Polyline, h: int, w: int) -> list[Geometry] | None:
