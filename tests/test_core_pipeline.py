@@ -393,30 +393,36 @@ def test_http_background_served_locally(tmp_path):
 # ---------------------------------------------------------------- floors
 
 
-def test_pure_floor_imports_neither_napari_nor_qt():
-    code = (
-        "import sys, numpy as np, napari_heatmap as n;"
-        "n.mask_to_rgba(np.zeros((3,3)));"
-        "import napari_heatmap._background, napari_heatmap._placement;"
-        "bad=[m for m in sys.modules if m.split('.')[0] in"
-        " ('napari','qtpy','PyQt5','PyQt6','PySide2','PySide6','vispy')];"
+QT = ("qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6")
+
+
+def assert_fresh_interpreter_loads_none_of(code, roots):
+    """Run ``code`` in a new interpreter; fail if it imported a module under ``roots``."""
+    check = (
+        f"{code}\nimport sys\n"
+        f"bad = [m for m in sys.modules if m.split('.')[0] in {tuple(roots)!r}]\n"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_pure_floor_imports_neither_napari_nor_qt():
+    assert_fresh_interpreter_loads_none_of(
+        "import numpy as np, napari_heatmap as n\n"
+        "n.mask_to_rgba(np.zeros((3, 3)))\n"
+        "import napari_heatmap._background, napari_heatmap._placement",
+        ("napari", "vispy", *QT),
+    )
 
 
 def test_model_floor_imports_no_qt():
-    code = (
-        "import sys; from napari.components import ViewerModel; import numpy as np;"
-        "from napari_heatmap import Heatmap;"
-        "Heatmap(heatmap_mask=np.eye(3), viewer=ViewerModel());"
-        "bad=[m for m in sys.modules if m.split('.')[0] in"
-        " ('qtpy','PyQt5','PyQt6','PySide2','PySide6')];"
-        "print(bad); sys.exit(1 if bad else 0)"
+    assert_fresh_interpreter_loads_none_of(
+        "import numpy as np\nfrom napari.components import ViewerModel\n"
+        "from napari_heatmap import Heatmap\n"
+        "Heatmap(heatmap_mask=np.eye(3), viewer=ViewerModel())",
+        QT,
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_halves_round_up_like_the_gpu_bins():
