@@ -355,7 +355,7 @@ def test_user_removing_layers_lets_go(demo, viewer):
     demo.click_at((10, 10))
     viewer.layers.remove(demo.heatmap_layer)
     assert demo.heatmap_layer is None and demo.heatmap_mask is None
-    assert demo._on_mouse_drag not in viewer.mouse_drag_callbacks
+    assert demo._interaction.on_mouse_drag not in viewer.mouse_drag_callbacks
     assert demo.marker_layer is None
     assert [layer.name for layer in viewer.layers] == ["Heatmap background"]
     viewer.layers.remove(demo.background_layer)
@@ -370,7 +370,7 @@ def test_close_removes_everything_and_is_idempotent(demo, viewer):
     demo.close()
     demo.close()
     assert list(viewer.layers) == [other]
-    assert demo._on_mouse_drag not in viewer.mouse_drag_callbacks
+    assert demo._interaction.on_mouse_drag not in viewer.mouse_drag_callbacks
     assert len(viewer.layers.events.removed.callbacks) == n_callbacks - 1
 
 
@@ -415,7 +415,7 @@ def test_select_all_and_delete_removes_everything_cleanly(demo, viewer):
         viewer.layers.remove_selected()
         assert len(viewer.layers) == 0
         assert Heatmap.instances(viewer) == []
-        assert hm._on_mouse_drag not in viewer.mouse_drag_callbacks
+        assert hm._interaction.on_mouse_drag not in viewer.mouse_drag_callbacks
 
 
 def test_deleting_background_reframes_heatmap_on_its_own_size(viewer):

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from napari_heatmap import Heatmap
 from napari_heatmap._layers import layer_contrast_limits
 from napari_heatmap._reader import napari_get_reader, read_supervisely
 from napari_heatmap.supervisely import density_map
@@ -279,7 +280,9 @@ def test_folder_opens_first_image_objects_and_density_over_all(project):
     anns = sorted((project).rglob("ann/*.json"))
     np.testing.assert_array_equal(grid, density_map(anns))
     assert kind == "image"
-    assert kw["metadata"] == {"napari_heatmap": {"density": True}}
+    meta = kw["metadata"]["napari_heatmap"]
+    assert meta["density"] is True and meta["role"] == "heatmap"
+    np.testing.assert_array_equal(meta["mask"], grid)  # the counts, for clicks once live
     assert kw["opacity"] == 0.7 and kw["blending"] == "translucent"
     # the density's own limits, widened half a colour step for napari's uniform colour bins
     assert kw["contrast_limits"] == layer_contrast_limits((float(grid.min()), float(grid.max())))
@@ -432,7 +435,13 @@ def test_napari_opens_a_project_with_the_plugin(project, plugin):
     names = [layer.name for layer in viewer.layers]
     assert names[:2] == ["a.png", "density (project)"]
     assert "car (a.png)" in names
-    assert viewer.layers["density (project)"].metadata == {"napari_heatmap": {"density": True}}
+    density = viewer.layers["density (project)"]
+    # a bare ViewerModel has no current viewer to watch: asking for its heatmaps adopts it
+    (hm,) = Heatmap.instances(viewer)
+    assert hm.heatmap_layer is density and hm.blur_ksize is None
+    grid = density.metadata["napari_heatmap"]["mask"]
+    y, x = np.argwhere(grid == grid.max())[0]
+    assert hm.click_at(density.data_to_world((y, x))) == (y, x, float(grid.max()))
 
 
 def test_reader_module_does_not_import_qt():

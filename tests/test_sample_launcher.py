@@ -14,7 +14,7 @@ from _canvas import click_canvas
 from napari_heatmap import Heatmap
 from napari_heatmap._launcher import load_mask, main
 from napari_heatmap._layers import layer_contrast_limits
-from napari_heatmap._sample import _PENDING, DEMO_OPACITY, demo_data, make_demo_sample
+from napari_heatmap._sample import DEMO_OPACITY, demo_data, make_demo_sample
 
 
 def test_sample_function_returns_layer_data_without_a_viewer(monkeypatch):
@@ -26,7 +26,9 @@ def test_sample_function_returns_layer_data_without_a_viewer(monkeypatch):
     assert field.shape == mask.shape and field.dtype == np.float32
     assert hm_kw["contrast_limits"] == layer_contrast_limits((0.0, 255.0))
     assert hm_kw["opacity"] == DEMO_OPACITY / 100
-    assert bg_kw["metadata"]["napari_heatmap"] == hm_kw["metadata"]["napari_heatmap"]
+    bg_meta, hm_meta = bg_kw["metadata"]["napari_heatmap"], hm_kw["metadata"]["napari_heatmap"]
+    assert bg_meta["token"] == hm_meta["token"] and hm_meta["role"] == "heatmap"
+    np.testing.assert_array_equal(hm_meta["mask"], mask)  # the raw values clicks report
 
 
 @pytest.mark.gui
@@ -59,9 +61,9 @@ def test_opening_the_sample_twice_gives_two_independent_heatmaps(make_napari_vie
     first, second = Heatmap.instances(viewer)
     assert len(viewer.layers) == 4
     assert {id(layer) for layer in first.layers}.isdisjoint(id(layer) for layer in second.layers)
-    assert not _PENDING  # each one-shot adopter has let go of the viewer
-    assert not [cb for cb in viewer.layers.events.inserted.callbacks
-                if isinstance(cb, tuple) and cb[1] == "_on_inserted"]
+    # one watcher per viewer, however many samples were opened
+    assert len([cb for cb in viewer.layers.events.inserted.callbacks
+                if isinstance(cb, tuple) and cb[1] == "on_inserted"]) == 1
 
 
 def test_load_mask_reads_npy_and_images_as_gray(tmp_path):

@@ -297,12 +297,14 @@ def test_create_panel_builds_a_heatmap_from_layers(make_napari_viewer, qtbot):
     hm = widget.heatmap
     assert hm is not None and Heatmap.instances(viewer) == [hm]
     np.testing.assert_array_equal(hm.heatmap_mask, mask)
-    assert hm.frame == (40.0, 60.0)
-    assert mask_layer.visible is False
+    assert hm.frame == (20.0, 30.0) and hm.origin == (-0.5, -0.5)  # the mask layer's extent
+    assert mask_layer.visible is False and hm.mask_layer is mask_layer
     assert _shown(widget.controls) and widget.legend.high.value == "7"
-    # the heatmap's own layers are not offered as inputs
-    qtbot.waitUntil(lambda: hm.heatmap_layer not in widget.mask_choice.choices, timeout=2000)
-    assert not set(hm.layers) & set(widget.background_choice.choices)
+    # every image layer is offered, the heatmap's own too, and the ones in use are shown
+    qtbot.waitUntil(lambda: hm.heatmap_layer in widget.mask_choice.choices, timeout=2000)
+    assert hm.background_layer in widget.background_choice.choices
+    assert widget.mask_choice.value is mask_layer
+    assert widget.background_choice.value is hm.background_layer
 
 
 def test_pickers_give_the_bound_heatmap_a_new_mask_and_background(
@@ -316,7 +318,9 @@ def test_pickers_give_the_bound_heatmap_a_new_mask_and_background(
     scores_layer = viewer.add_image(scores, name="scores")
     photo_layer = viewer.add_image(photo, name="photo", rgb=True)
     assert _shown(widget.set_mask_button) and _shown(widget.set_background_button)
-    assert widget.mask_choice.choices == (scores_layer, photo_layer)  # not the heatmap's own
+    assert widget.mask_choice.choices == (  # every image layer, the heatmap's own included
+        hm.background_layer, hm.heatmap_layer, scores_layer, photo_layer)
+    assert widget.mask_choice.value is hm.heatmap_layer  # in use: the heatmap's own mask
     widget.mask_choice.value = scores_layer
     widget.set_mask_button.native.click()
     np.testing.assert_array_equal(hm.heatmap_mask, scores)
@@ -356,7 +360,7 @@ def test_rebinds_when_heatmap_closes_and_when_a_new_one_appears(make_napari_view
 def test_removing_layers_and_closing_the_dock_leave_nothing_behind(make_napari_viewer, qtbot):
     viewer, hm, widget = _docked(make_napari_viewer, qtbot)
     hm.click_at(BLOB)
-    assert hm._on_mouse_drag in viewer.mouse_drag_callbacks
+    assert hm._interaction.on_mouse_drag in viewer.mouse_drag_callbacks
     viewer.layers.clear()
     assert hm.viewer is None and Heatmap.instances(viewer) == []
     assert not [cb for cb in viewer.mouse_drag_callbacks if getattr(cb, "__self__", None) is hm]

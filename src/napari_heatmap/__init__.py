@@ -23,6 +23,7 @@ __all__ = [
     "make_demo_sample",
     "mask_to_rgba",
     "napari_get_reader",
+    "write_heatmap_png",
 ]
 
 # Names that import napari (Heatmap, the reader) or Qt (the widget) load on first use,
@@ -31,6 +32,7 @@ _LAZY = {
     "Heatmap": "._heatmap",
     "HeatmapWidget": "._qt.widget",
     "napari_get_reader": "._reader",
+    "write_heatmap_png": "._writer",
 }
 
 

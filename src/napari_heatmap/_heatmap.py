@@ -1,62 +1,79 @@
-"""The ``Heatmap`` controller: one object owning the layers, parameters and click callbacks.
+"""The ``Heatmap`` controller: one object owning the layers, settings and click callbacks.
 
 napari-model floor: imports napari, never Qt. Works on a ``napari.Viewer`` or a bare
-``ViewerModel``; the dock widget is a view over this object.
+``ViewerModel``; the dock widget is a view over this object. Its collaborators each have one
+job: :class:`~napari_heatmap._settings.Settings` (validation), :func:`~napari_heatmap._field.
+prepare` (the field), :mod:`~napari_heatmap._layers` (the layer recipe and its inverse),
+:class:`~napari_heatmap._interaction.Interaction` (clicks, hover, marker) and
+:mod:`~napari_heatmap._registry` (the heatmaps of a viewer).
+
+One state with napari: what napari's layer controls change on the heatmap layer (contrast
+limits, colormap, opacity, blending, visibility) is folded back into the settings at once,
+announced by the same events as a change from code; gamma, which the colour rule cannot
+honour, is put back to 1 with a notification.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import numbers
+import time
 import uuid
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from napari.utils.events import EmitterGroup, Event
-from napari.utils.notifications import show_error, show_warning
+from napari.utils.notifications import show_error, show_info, show_warning
 
 from . import _pipeline as pl
+from . import _registry
 from ._background import load_background, natural_contrast_limits
-from ._colormaps import resolve_colormap
-from ._layers import layer_contrast_limits, napari_colormap
-from ._placement import frame_size, layer_transform, pixel_at, validate_size
+from ._colormaps import ColormapChoice
+from ._field import Field, prepare
+from ._interaction import DRAG_TOLERANCE_PX, Interaction, format_value
+from ._layers import (
+    LAYER_KEY,
+    decode_colormap,
+    heatmap_layer_kwargs,
+    is_constant,
+    layer_contrast_limits,
+    limits_from_layer,
+    napari_colormap,
+)
+from ._placement import DEFAULT_ORIGIN, frame_size, layer_extent, layer_transform, pixel_at
+from ._settings import Settings
 
 if TYPE_CHECKING:
     from napari.components import ViewerModel
     from napari.layers import Image, Layer, Points
 
-__all__ = ["ClickCallback", "Heatmap"]
+__all__ = ["DRAG_TOLERANCE_PX", "ClickCallback", "Heatmap", "format_value"]
 
 logger = logging.getLogger(__name__)
 
 ClickCallback = Callable[[int, int, float], Any]
 
-_INSTANCES: list[Heatmap] = []
-
-
-@dataclass(frozen=True)
-class _Field:
-    """A mask and everything derived from it, computed before anything is committed."""
-
-    mask: Any
-    gray: np.ndarray
-    data_range: tuple[float, float] | None
-    all_finite: bool
-    limits: tuple[float, float] | None
-    offset: float
-    display: np.ndarray
-
-#: A press and release further apart than this many screen pixels is a drag, not a click.
-DRAG_TOLERANCE_PX = 4.0
-
-
-def format_value(value: float) -> str:
-    """Format a mask value for the marker and the status bar."""
-    return "nan" if math.isnan(value) else f"{value:.4g}"
+#: The events a settings change announces, by setting.
+_EVENTS = {
+    "vmin": ("vmin", "limits"),
+    "vmax": ("vmax", "limits"),
+    "colormap": ("colormap",),
+    "transparent_low": ("transparent_low",),
+    "opacity": ("opacity",),
+    "blur_ksize": ("blur",),
+    "blur_function": ("blur",),
+    "width": ("frame",),
+    "height": ("frame",),
+    "blending": ("blending",),
+    "visible": ("visible",),
+}
+#: Heatmap-layer events folded back into the settings.
+_LAYER_EVENTS = ("contrast_limits", "colormap", "opacity", "blending", "visible", "gamma")
+#: At most one "gamma refused" notification per this many seconds.
+_NOTIFY_EVERY_S = 5.0
 
 
 class Heatmap:
@@ -73,8 +90,9 @@ class Heatmap:
         Colour limits; None infers them from the finite values of the mask.
     transparent_low : bool
         Make pixels that would get the colormap's lowest colour transparent.
-    colormap : int or str
-        OpenCV colormap constant (``cv2.COLORMAP_JET``) or name (``"jet"``).
+    colormap : int, str or napari.utils.Colormap
+        OpenCV colormap constant (``cv2.COLORMAP_JET``) or name (``"jet"``) — these come
+        first — else any colormap napari knows (``"gray"``, ``"PiYG"``, a ``Colormap``).
     width, height : float or None
         Size of the frame in world units; with one given the other keeps the aspect ratio.
     blur_ksize : (int, int) or None
@@ -85,12 +103,16 @@ class Heatmap:
         Identifier; generated when None.
     viewer : napari.Viewer or ViewerModel or None
         Where to draw: the current viewer when None, else a new one.
+    origin : (float, float) or None
+        World position (y, x) of the frame's top-left corner; None puts the centre of
+        pixel (0, 0) at the world origin, as napari does for a new image.
 
     Attributes
     ----------
     events : napari.utils.events.EmitterGroup
         Emits ``mask``, ``background``, ``colormap``, ``vmin``, ``vmax``, ``limits``,
-        ``transparent_low``, ``opacity``, ``blur``, ``frame``, ``click`` and ``closed``.
+        ``transparent_low``, ``opacity``, ``blur``, ``frame``, ``blending``, ``visible``,
+        ``click`` and ``closed`` — for changes from code and from napari's layer controls.
     viewer : napari.components.ViewerModel or None
         The viewer drawn into; None after :meth:`close`.
     """
@@ -102,7 +124,7 @@ class Heatmap:
         vmin: float | None = None,
         vmax: float | None = None,
         transparent_low: bool = False,
-        colormap: int | str = cv2.COLORMAP_JET,
+        colormap: Any = cv2.COLORMAP_JET,
         width: float | None = None,
         height: float | None = None,
         blur_ksize: tuple[int, int] | None = (5, 5),
@@ -110,92 +132,145 @@ class Heatmap:
         widget_id: str | None = None,
         *,
         viewer: ViewerModel | None = None,
-        _layers: tuple[Image | None, Image | None] | None = None,
+        origin: tuple[float, float] | None = None,
     ) -> None:
-        # Validate everything before touching any viewer: a failed call adds nothing.
-        self._vmin = pl.validate_limit("vmin", vmin)
-        self._vmax = pl.validate_limit("vmax", vmax)
-        pl.infer_limits(None, self._vmin, self._vmax)  # vmin > vmax fails even with no mask
-        self._colormap = resolve_colormap(colormap)
-        self._transparent_low = _validate_bool("transparent_low", transparent_low)
-        self._width = validate_size("width", width)
-        self._height = validate_size("height", height)
-        self._blur_ksize = pl.validate_blur_ksize(blur_ksize)
-        self._blur_function = pl.validate_blur_function(blur_function)
-        if widget_id is not None and not isinstance(widget_id, str):
-            raise TypeError(f"widget_id must be a str or None; got {widget_id!r}")
-        self.widget_id: str = widget_id or f"heatmap-{uuid.uuid4().hex[:8]}"
-        self._opacity = 70.0
-
-        self._background: np.ndarray | None = None
-        if background_image is None and _layers is not None and _layers[0] is not None:
-            background_image = np.asarray(_layers[0].data)
-        if background_image is not None:
-            self._background = load_background(background_image)
-        self._mask: Any = None
-        self._gray: np.ndarray | None = None
-        self._data_range: tuple[float, float] | None = None
-        self._display: np.ndarray | None = None
-        self._all_finite: bool | None = None
-        self._limits: tuple[float, float] | None = None
-        self._offset = 0.0
-        if heatmap_mask is not None:
-            self._commit(self._prepare(heatmap_mask))
-        self._check_frame(self._width, self._height)
-
-        self._click_y: int | None = None
-        self._click_x: int | None = None
-        self._click_value: float | None = None
-        self._callbacks: list[ClickCallback] = []
-
-        self.events = EmitterGroup(
-            source=self,
-            mask=Event,
-            background=Event,
-            colormap=Event,
-            vmin=Event,
-            vmax=Event,
-            limits=Event,
-            transparent_low=Event,
-            opacity=Event,
-            blur=Event,
-            frame=Event,
-            click=Event,
-            closed=Event,
+        # Validate and compute everything before touching any viewer: a failed call adds nothing.
+        settings = Settings().replace(
+            vmin=vmin, vmax=vmax, transparent_low=transparent_low, colormap=colormap,
+            width=width, height=height, blur_ksize=blur_ksize, blur_function=blur_function,
         )
-
-        self.background_layer: Image | None = None
-        self.heatmap_layer: Image | None = None
-        self.marker_layer: Points | None = None
-        self._hooked = False
-        self._removing = False
-        self._user_removal = False
-        self._in_status = False
-        self._status_text = ""
-
+        background = None if background_image is None else load_background(background_image)
+        field = None if heatmap_mask is None else self._prepare(heatmap_mask, settings)
+        self._init_state(settings, widget_id, background, field, _validate_origin(origin))
         if viewer is None:
             import napari
 
             viewer = napari.current_viewer() or napari.Viewer()
-        self.viewer: ViewerModel | None = viewer
-        if _layers is not None:  # adopt layers made elsewhere (the npe2 sample)
-            self.background_layer, self.heatmap_layer = _layers
-        viewer.layers.events.removed.connect(self._on_layer_removed)
+        self._attach(viewer)
+
+    @classmethod
+    def from_layers(
+        cls,
+        mask_layer: Image,
+        background_layer: Image | None = None,
+        **keywords: Any,
+    ) -> Heatmap:
+        """Make a heatmap from two image layers, covering the mask layer's world extent.
+
+        The mask layer's data become the mask (the layer is hidden, not removed); the
+        background layer's data the background, stretched over the same frame. Its scale
+        and translate are honoured: the heatmap sits exactly where the mask layer was.
+
+        Parameters
+        ----------
+        mask_layer : napari.layers.Image
+            A 2-D (or H×W×C) image layer of a viewer.
+        background_layer : napari.layers.Image or None
+            The layer to show beneath, or None.
+        **keywords
+            Any other keyword of :class:`Heatmap` (not ``width``, ``height``, ``origin``);
+            ``viewer`` defaults to the current viewer that holds ``mask_layer``.
+        """
+        viewer = keywords.pop("viewer", None) or _viewer_of(mask_layer)
+        data = np.asarray(mask_layer.data)
+        frame, origin = layer_extent(data.shape[:2], mask_layer.scale, mask_layer.translate)
+        background = None if background_layer is None else np.asarray(background_layer.data)
+        hm = cls(
+            background_image=background, heatmap_mask=data, width=frame[1], height=frame[0],
+            viewer=viewer, origin=origin, **keywords,
+        )
+        hm._mask_source = mask_layer
+        mask_layer.visible = False
+        return hm
+
+    @classmethod
+    def _adopt(
+        cls, viewer: Any, layer: Image, background_layer: Image | None, spec: dict[str, Any]
+    ) -> Heatmap:
+        """Make a live heatmap of a layer napari-heatmap made (the sample, the reader)."""
+        settings = Settings().replace(**spec.get("settings", {}))
+        field = cls._prepare(spec["mask"], settings)
+        hm = cls.__new__(cls)
+        background = None
+        if background_layer is not None:
+            background = load_background(np.asarray(background_layer.data))
+        hm._init_state(settings, spec.get("token"), background, field, DEFAULT_ORIGIN)
+        hm._attach(viewer, heatmap_layer=layer, background_layer=background_layer)
+        from ._console import push_to_console
+
+        push_to_console(viewer, hm)
+        return hm
+
+    def _init_state(
+        self,
+        settings: Settings,
+        widget_id: str | None,
+        background: np.ndarray | None,
+        field: Field | None,
+        origin: tuple[float, float],
+    ) -> None:
+        if widget_id is not None and not isinstance(widget_id, str):
+            raise TypeError(f"widget_id must be a str or None; got {widget_id!r}")
+        limits = pl.infer_limits(None if field is None else field.data_range,
+                                 settings.vmin, settings.vmax)
+        self.widget_id: str = widget_id or f"heatmap-{uuid.uuid4().hex[:8]}"
+        self._settings = settings
+        self._background = background
+        self._field = field
+        self._limits = limits
+        self._origin = origin
+        _check_frame(self._natural_size(), settings.width, settings.height)
+        self._click: tuple[int, int, float] | None = None
+        self._callbacks: list[ClickCallback] = []
+        self._mask_source: Layer | None = None
+        self._display_range: tuple[float, float] | None = None
+        self._pushing = False
+        self._removing = False
+        self._user_removal = False
+        self._last_notice = -math.inf
+        self.events = EmitterGroup(
+            source=self, mask=Event, background=Event, colormap=Event, vmin=Event, vmax=Event,
+            limits=Event, transparent_low=Event, opacity=Event, blur=Event, frame=Event,
+            blending=Event, visible=Event, click=Event, closed=Event,
+        )
+        self.background_layer: Image | None = None
+        self.heatmap_layer: Image | None = None
+        self._interaction = Interaction(self)
+        self.viewer: ViewerModel | None = None
+
+    def _attach(
+        self,
+        viewer: Any,
+        heatmap_layer: Image | None = None,
+        background_layer: Image | None = None,
+    ) -> None:
+        self.viewer = getattr(viewer, "__wrapped__", viewer)  # a plugin widget gets a proxy
+        self.background_layer, self.heatmap_layer = background_layer, heatmap_layer
+        if heatmap_layer is not None:
+            self._bind_layer(heatmap_layer)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
         self._sync_background()
         self._sync_heatmap()
-        _INSTANCES.append(self)
+        _registry.register(self)
+        _registry.watch(self.viewer)
 
     @staticmethod
     def instances(viewer: ViewerModel | None = None) -> list[Heatmap]:
-        """Return the open heatmaps, oldest first (only those of ``viewer`` if given)."""
-        return [hm for hm in _INSTANCES if viewer is None or hm.viewer is viewer]
+        """Return the open heatmaps, oldest first (only those of ``viewer`` if given).
+
+        Heatmap layers that napari-heatmap made (the sample, the reader) and that are not
+        live yet become live heatmaps first.
+        """
+        if viewer is not None:
+            _registry.adopt_layers(viewer)
+        return _registry.heatmaps(viewer)
 
     # ------------------------------------------------------------------ properties
 
     @property
     def heatmap_mask(self) -> Any:
         """The current mask exactly as given, or None. Assigning it calls set_heatmap."""
-        return self._mask
+        return None if self._field is None else self._field.mask
 
     @heatmap_mask.setter
     def heatmap_mask(self, mask: Any) -> None:
@@ -215,37 +290,40 @@ class Heatmap:
         self.set_background(image)
 
     @property
-    def colormap(self) -> int:
-        """The OpenCV colormap id (``cv2.COLORMAP_*``); accepts an id or a name."""
-        return self._colormap
+    def colormap(self) -> int | str:
+        """The colormap: the OpenCV id (``cv2.COLORMAP_*``) for OpenCV's, else napari's name.
+
+        Accepts an OpenCV id or name (these come first), a napari colormap name or a
+        ``napari.utils.Colormap``. napari's colormap box sets it too.
+        """
+        return self._settings.colormap.value
 
     @colormap.setter
-    def colormap(self, value: int | str) -> None:
-        self._check_open()
-        cmap = resolve_colormap(value)
-        if cmap == self._colormap:
-            return
-        self._colormap = cmap
-        self._apply_colour()
-        self.events.colormap(value=cmap)
+    def colormap(self, value: Any) -> None:
+        self._update(colormap=value)
+
+    @property
+    def colormap_choice(self) -> ColormapChoice:
+        """The resolved colormap: its read-back value, name and ``(256, 4)`` RGBA table."""
+        return self._settings.colormap
 
     @property
     def vmin(self) -> float | None:
         """The lower limit as set (None: inferred). See :attr:`limits` for the one used."""
-        return self._vmin
+        return self._settings.vmin
 
     @vmin.setter
     def vmin(self, value: float | None) -> None:
-        self._set_limits(pl.validate_limit("vmin", value), self._vmax, "vmin")
+        self._update(vmin=value)
 
     @property
     def vmax(self) -> float | None:
         """The upper limit as set (None: inferred). See :attr:`limits` for the one used."""
-        return self._vmax
+        return self._settings.vmax
 
     @vmax.setter
     def vmax(self, value: float | None) -> None:
-        self._set_limits(self._vmin, pl.validate_limit("vmax", value), "vmax")
+        self._update(vmax=value)
 
     @property
     def limits(self) -> tuple[float, float] | None:
@@ -255,127 +333,124 @@ class Heatmap:
     @property
     def data_range(self) -> tuple[float, float] | None:
         """(min, max) of the finite values of the mask (after reduction to 2-D)."""
-        return self._data_range
+        return None if self._field is None else self._field.data_range
 
     @property
     def transparent_low(self) -> bool:
         """Whether pixels that would get the lowest colour are transparent."""
-        return self._transparent_low
+        return self._settings.transparent_low
 
     @transparent_low.setter
     def transparent_low(self, value: bool) -> None:
-        self._check_open()
-        value = _validate_bool("transparent_low", value)
-        if value == self._transparent_low:
-            return
-        self._transparent_low = value
-        self._apply_colour()
-        self.events.transparent_low(value=value)
+        self._update(transparent_low=value)
 
     @property
     def opacity(self) -> float:
         """Heatmap opacity in percent, 0-100 (values outside are clamped)."""
-        return self._opacity
+        return self._settings.opacity
 
     @opacity.setter
     def opacity(self, value: float) -> None:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"opacity must be a number from 0 to 100; got {value!r}")
-        if math.isnan(float(value)):
-            raise ValueError(f"opacity must be a number from 0 to 100; got {value!r}")
-        self._check_open()
-        value = min(100.0, max(0.0, float(value)))
-        if value == self._opacity:
-            return
-        self._opacity = value
-        if self.heatmap_layer is not None:
-            self.heatmap_layer.opacity = value / 100.0
-        self.events.opacity(value=value)
+        self._update(opacity=value)
+
+    @property
+    def blending(self) -> str:
+        """How the heatmap layer is blended over the layers beneath (napari's modes)."""
+        return self._settings.blending
+
+    @blending.setter
+    def blending(self, value: str) -> None:
+        self._update(blending=value)
+
+    @property
+    def visible(self) -> bool:
+        """Whether the heatmap layer is shown (napari's eye button sets it too)."""
+        return self._settings.visible
+
+    @visible.setter
+    def visible(self, value: bool) -> None:
+        self._update(visible=value)
 
     @property
     def blur_ksize(self) -> tuple[int, int] | None:
         """Gaussian blur kernel (odd ints), or None for no blur."""
-        return self._blur_ksize
+        return self._settings.blur_ksize
 
     @blur_ksize.setter
     def blur_ksize(self, value: tuple[int, int] | None) -> None:
-        self._set_blur(pl.validate_blur_ksize(value), self._blur_function)
+        self._update(blur_ksize=value)
 
     @property
     def blur_function(self) -> pl.BlurFunction | None:
         """Custom blur function (wins over :attr:`blur_ksize`), or None."""
-        return self._blur_function
+        return self._settings.blur_function
 
     @blur_function.setter
     def blur_function(self, value: pl.BlurFunction | None) -> None:
-        self._set_blur(self._blur_ksize, pl.validate_blur_function(value))
+        self._update(blur_function=value)
 
     @property
     def width(self) -> float | None:
         """Frame width in world units (None: natural size)."""
-        return self._width
+        return self._settings.width
 
     @width.setter
     def width(self, value: float | None) -> None:
-        self._check_open()
-        value = validate_size("width", value)
-        if value == self._width:
-            return
-        self._check_frame(value, self._height)
-        self._width = value
-        self._place_layers()
-        self.events.frame(value=self.frame)
+        self._update(width=value)
 
     @property
     def height(self) -> float | None:
         """Frame height in world units (None: natural size)."""
-        return self._height
+        return self._settings.height
 
     @height.setter
     def height(self, value: float | None) -> None:
-        self._check_open()
-        value = validate_size("height", value)
-        if value == self._height:
-            return
-        self._check_frame(self._width, value)
-        self._height = value
-        self._place_layers()
-        self.events.frame(value=self.frame)
+        self._update(height=value)
 
     @property
     def frame(self) -> tuple[float, float] | None:
         """The (height, width) of the shared frame in world units, or None."""
-        return frame_size(self._natural_size(), self._width, self._height)
+        return frame_size(self._natural_size(), self._settings.width, self._settings.height)
+
+    @property
+    def origin(self) -> tuple[float, float]:
+        """World position (y, x) of the frame's top-left corner."""
+        return self._origin
 
     def _natural_size(self) -> tuple[int, ...] | None:
         if self._background is not None:
             return self._background.shape[:2]
-        if self._gray is not None:
-            return self._gray.shape
+        if self._field is not None:
+            return self._field.gray.shape
         return None
-
-    def _check_frame(self, width: float | None, height: float | None) -> None:
-        frame = frame_size(self._natural_size(), width, height)
-        if frame is not None and not all(math.isfinite(v) and v > 0 for v in frame):
-            raise ValueError(
-                f"width and height must give a finite frame; width={width!r}, "
-                f"height={height!r} give {frame}"
-            )
-
-    @property
-    def click_x(self) -> int | None:
-        """Column of the last click in mask pixels (None before the first click)."""
-        return self._click_x
 
     @property
     def click_y(self) -> int | None:
         """Row of the last click in mask pixels (None before the first click)."""
-        return self._click_y
+        return None if self._click is None else self._click[0]
+
+    @property
+    def click_x(self) -> int | None:
+        """Column of the last click in mask pixels (None before the first click)."""
+        return None if self._click is None else self._click[1]
 
     @property
     def click_value(self) -> float | None:
         """Raw mask value at the last click (None before the first click)."""
-        return self._click_value
+        return None if self._click is None else self._click[2]
+
+    @property
+    def marker_layer(self) -> Points | None:
+        """The layer marking the last click, or None."""
+        return self._interaction.marker_layer
+
+    @property
+    def mask_layer(self) -> Layer | None:
+        """The image layer the mask was taken from (dock, :meth:`from_layers`), or None."""
+        layer = self._mask_source
+        if layer is None or self.viewer is None or layer not in self.viewer.layers:
+            return None
+        return layer
 
     @property
     def layers(self) -> tuple[Layer, ...]:
@@ -392,22 +467,44 @@ class Heatmap:
         """Show a new mask (None removes the heatmap). A failure changes nothing.
 
         The mask is kept as given, not copied: after changing its values in place, call
-        ``set_heatmap`` again so the picture, the limits and the clicks agree.
+        ``set_heatmap`` again so the picture, the limits and the clicks agree. The last
+        click is cleared.
         """
         self._check_open()
-        if mask is None:
-            self._clear_field()
-        else:
-            self._commit(self._prepare(mask))
-        self._remove_marker()
+        s = self._settings
+        field = None if mask is None else self._prepare(mask, s)
+        limits = pl.infer_limits(None if field is None else field.data_range, s.vmin, s.vmax)
+        natural = self._background.shape[:2] if self._background is not None else (
+            None if field is None else field.gray.shape)
+        _check_frame(natural, s.width, s.height)
+        self._field, self._limits, self._display_range = field, limits, None
+        self._mask_source = None
+        self._clear_click()
         self._sync_heatmap()
-        self.events.mask(value=self._mask)
+        self.events.mask(value=self.heatmap_mask)
         self.events.limits(value=self._limits)
+
+    def set_heatmap_from_layer(self, layer: Image) -> None:
+        """Show the data of an image layer as the mask; hide that layer and remember it.
+
+        The heatmap's own layer is the mask already: choosing it changes nothing.
+        """
+        self._check_open()
+        if layer is self.heatmap_layer or layer is self.mask_layer:
+            return
+        self.set_heatmap(np.asarray(layer.data))
+        self._mask_source = layer
+        layer.visible = False
+        self.events.mask(value=self.heatmap_mask)
 
     def set_background(self, image: Any) -> None:
         """Show a new background (None removes it). A failure keeps the previous one."""
         self._check_open()
-        self._background = None if image is None else load_background(image)
+        background = None if image is None else load_background(image)
+        natural = background.shape[:2] if background is not None else (
+            None if self._field is None else self._field.gray.shape)
+        _check_frame(natural, self._settings.width, self._settings.height)
+        self._background = background
         self._sync_background()
         self._place_layers()
         self.events.background(value=self._background)
@@ -415,7 +512,7 @@ class Heatmap:
     def set_heatmap_from_annotations(
         self, anns: Iterable[Any], object_name: str | None = None
     ) -> None:
-        """Show the density of Supervisely labels (contract §6).
+        """Show the density of Supervisely labels (see the README's *Supervisely annotations*).
 
         Parameters
         ----------
@@ -423,15 +520,16 @@ class Heatmap:
             Annotations: parsed ones, JSON dicts, paths to annotation files, dataset or
             project folders (all their annotations), or objects with ``to_json()`` (the
             Supervisely SDK's ``Annotation``). The grid follows :attr:`width` /
-            :attr:`height` when set, else the mean image size (contract §6).
+            :attr:`height` when set, else the mean image size.
         object_name : str or None
             Only labels of this class title count.
         """
         from .supervisely import annotation_sources, density_map
 
         self._check_open()
-        w = None if self._width is None else int(round(self._width))
-        h = None if self._height is None else int(round(self._height))
+        s = self._settings
+        w = None if s.width is None else int(round(s.width))
+        h = None if s.height is None else int(round(s.height))
         sources = annotation_sources(anns)
         self.set_heatmap(density_map(sources, width=w, height=h, object_name=object_name))
 
@@ -453,9 +551,16 @@ class Heatmap:
 
     def value_at(self, y: int, x: int) -> float:
         """Return the raw mask value at mask pixel (y, x) (channel mean for H×W×C masks)."""
-        if self._gray is None:
+        if self._field is None:
             raise ValueError("value_at: there is no heatmap_mask")
-        return float(self._gray[int(y), int(x)])
+        return float(self._field.gray[int(y), int(x)])
+
+    def pixel_at(self, world: Iterable[float]) -> tuple[int, int] | None:
+        """Return the mask pixel (y, x) under a world position, or None outside the heatmap."""
+        frame = self.frame
+        if self._field is None or frame is None or self.heatmap_layer is None:
+            return None
+        return pixel_at(tuple(world), frame, self._field.gray.shape, self._origin)
 
     def click_at(self, world: Iterable[float]) -> tuple[int, int, float] | None:
         """Act as a click at a world position: what a left click on the canvas does.
@@ -466,67 +571,204 @@ class Heatmap:
         world = tuple(world)
         if len(world) < 2:
             raise ValueError(f"click_at expects a world position (..., y, x); got {world!r}")
-        target = self._target(world)
+        target = self.pixel_at(world)
         if target is None:
             return None
         y, x = target
         value = self.value_at(y, x)
-        self._click_y, self._click_x, self._click_value = y, x, value
-        self._show_marker(world, value)
-        self.events.click(value=(y, x, value))
+        self._click = (y, x, value)
+        self._interaction.show_marker(world, value)
+        self.events.click(value=self._click)
         for func in list(self._callbacks):
             try:
                 func(y, x, value)
             except Exception as exc:  # a user callback must not break the others
                 logger.exception("click callback %r raised", func)
                 show_error(f"napari-heatmap: click callback {_name(func)} raised {exc!r}")
-        return y, x, value
+        return self._click
+
+    def to_rgba(self) -> np.ndarray:
+        """Return the heatmap layer's picture as ``(H, W, 4)`` uint8 RGBA (before opacity).
+
+        The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings.
+        """
+        if self._field is None:
+            raise ValueError("to_rgba: there is no heatmap_mask")
+        s = self._settings
+        return pl.rgba_from_display(
+            self._field.display, self._limits, s.colormap, s.transparent_low
+        )
+
+    def layer_metadata(self, role: str) -> dict[str, Any]:
+        """Return the metadata that marks a layer as this heatmap's (``role``: its part)."""
+        return {LAYER_KEY: {"widget_id": self.widget_id, "role": role}}
 
     def close(self) -> None:
         """Remove this heatmap's layers and hooks from the viewer. Safe to call twice."""
         viewer = self.viewer
         if viewer is None:
             return
-        self._unhook()
+        self._interaction.disconnect()
+        if self.heatmap_layer is not None:
+            self._unbind_layer(self.heatmap_layer)
         for layer in self.layers:
-            self._drop_layer(layer)
-        self.background_layer = self.heatmap_layer = self.marker_layer = None
+            self.drop_layer(layer)
+        self._interaction.marker_layer = None
+        self.background_layer = self.heatmap_layer = None
         viewer.layers.events.removed.disconnect(self._on_layer_removed)
         self.viewer = None
-        if self in _INSTANCES:
-            _INSTANCES.remove(self)
+        _registry.unregister(self, viewer)
         self.events.closed()
 
     def __repr__(self) -> str:
-        shape = None if self._gray is None else self._gray.shape
+        shape = None if self._field is None else self._field.gray.shape
         return (
             f"Heatmap(widget_id={self.widget_id!r}, mask_shape={shape}, limits={self._limits}, "
-            f"colormap={self._colormap}, opacity={self._opacity})"
+            f"colormap={self.colormap!r}, opacity={self.opacity})"
         )
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ settings
 
-    def _prepare(self, mask: Any) -> _Field:
-        gray = pl.reduce_mask(mask)
-        data_range, all_finite = pl.finite_stats(gray)
-        limits = pl.infer_limits(data_range, self._vmin, self._vmax)
-        offset = pl.display_offset(data_range, self._blur_function)
-        display = pl.display_field(
-            gray, self._blur_ksize, self._blur_function, data_range, all_finite, offset
-        )
-        if data_range is None:
+    @staticmethod
+    def _prepare(mask: Any, settings: Settings) -> Field:
+        field = prepare(mask, settings.blur_ksize, settings.blur_function)
+        if field.data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
-        return _Field(mask, gray, data_range, all_finite, limits, offset, display)
+        return field
 
-    def _commit(self, f: _Field) -> None:
-        self._mask, self._gray, self._data_range = f.mask, f.gray, f.data_range
-        self._all_finite, self._limits = f.all_finite, f.limits
-        self._offset, self._display = f.offset, f.display
+    def _update(self, **changes: Any) -> None:
+        """Validate, compute, then commit a settings change; push it to the layer; announce it.
 
-    def _clear_field(self) -> None:
-        self._mask = self._gray = self._display = None
-        self._data_range = self._limits = self._all_finite = None
-        self._offset = 0.0
+        Every step that can fail runs before anything is committed, so a bad value changes
+        nothing. Changes folded back from napari's controls come through here too.
+        """
+        self._check_open()
+        old = self._settings
+        new = old.replace(**changes)
+        changed = [k for k in _EVENTS if getattr(new, k) != getattr(old, k)]
+        if not changed:
+            return
+        field = self._field
+        if field is not None and (new.blur_ksize, new.blur_function) != (
+            old.blur_ksize, old.blur_function
+        ):
+            field = field.reblurred(new.blur_ksize, new.blur_function)
+        limits = pl.infer_limits(None if field is None else field.data_range, new.vmin, new.vmax)
+        if "width" in changed or "height" in changed:
+            _check_frame(self._natural_size(), new.width, new.height)
+        reblurred = field is not self._field
+        self._settings, self._field, self._limits = new, field, limits
+        if reblurred:
+            self._display_range = None
+            if self.heatmap_layer is not None and field is not None:
+                with self._pushing_to_layer():
+                    self.heatmap_layer.data = field.display
+        self._push()
+        if "width" in changed or "height" in changed:
+            self._place_layers()
+        for name in dict.fromkeys(e for key in changed for e in _EVENTS[key]):
+            value = self.frame if name == "frame" else (
+                (new.blur_ksize, new.blur_function) if name == "blur" else getattr(self, name))
+            getattr(self.events, name)(value=value)
+
+    @contextmanager
+    def _pushing_to_layer(self) -> Iterator[None]:
+        old, self._pushing = self._pushing, True
+        try:
+            yield
+        finally:
+            self._pushing = old
+
+    def _push(self) -> None:
+        """Make the heatmap layer show the settings, setting only what differs."""
+        layer = self.heatmap_layer
+        if layer is None:
+            return
+        s = self._settings
+        cmap = napari_colormap(s.colormap, s.transparent_low, is_constant(self._limits))
+        clim = layer_contrast_limits(self._limits)
+        with self._pushing_to_layer():  # each set costs napari a thumbnail: set what changed
+            if layer.colormap is not cmap:
+                layer.colormap = cmap
+            if tuple(layer.contrast_limits) != clim:
+                layer.contrast_limits = clim
+            if layer.opacity != s.opacity / 100.0:
+                layer.opacity = s.opacity / 100.0
+            if str(layer.blending) != s.blending:
+                layer.blending = s.blending
+            if layer.visible != s.visible:
+                layer.visible = s.visible
+            if layer.gamma != 1:
+                layer.gamma = 1.0
+
+    # ------------------------------------------------------------------ napari -> heatmap
+
+    def _bind_layer(self, layer: Image) -> None:
+        for name in _LAYER_EVENTS:
+            getattr(layer.events, name).connect(self._on_layer_changed)
+
+    def _unbind_layer(self, layer: Image) -> None:
+        for name in _LAYER_EVENTS:
+            getattr(layer.events, name).disconnect(self._on_layer_changed)
+
+    def _on_layer_changed(self, event: Any) -> None:
+        """Fold a change made on the heatmap layer (napari's controls) into the settings."""
+        layer = self.heatmap_layer
+        if self._pushing or layer is None or self.viewer is None:
+            return
+        try:
+            self._fold(event.type, layer)
+        except (ValueError, TypeError) as exc:  # cannot honour it: show the settings again
+            show_warning(f"napari-heatmap: {exc}")
+            self._push()
+
+    def _fold(self, kind: str, layer: Image) -> None:
+        if kind == "contrast_limits":
+            clim = tuple(float(v) for v in layer.contrast_limits)
+            if clim == layer_contrast_limits(self._limits):
+                return
+            if self._is_auto_contrast(clim):  # napari's auto-contrast: limits from the data
+                self._update(vmin=None, vmax=None)
+                self._push()  # the inferred limits, widened, whether they changed or not
+                return
+            vmin, vmax = limits_from_layer((clim[0], clim[1]))
+            self._update(vmin=vmin, vmax=vmax)
+        elif kind == "colormap":
+            choice, transparent_low = decode_colormap(layer.colormap)
+            changes: dict[str, Any] = {"colormap": choice}
+            if transparent_low is not None:
+                changes["transparent_low"] = transparent_low
+            self._update(**changes)
+            self._push()  # napari's own colormap is replaced by the binned one
+        elif kind == "opacity":
+            if layer.opacity != self._settings.opacity / 100.0:
+                self._update(opacity=float(layer.opacity) * 100.0)
+        elif kind == "blending":
+            self._update(blending=str(layer.blending))
+        elif kind == "visible":
+            self._update(visible=bool(layer.visible))
+        elif kind == "gamma" and layer.gamma != 1:
+            self._push()
+            now = time.monotonic()
+            if now - self._last_notice > _NOTIFY_EVERY_S:
+                self._last_notice = now
+                show_info(
+                    "napari-heatmap: gamma stays 1 on a heatmap layer: its colours follow the "
+                    "colormap's table at round(255·t); use vmin/vmax or another colormap"
+                )
+
+    def _is_auto_contrast(self, clim: tuple[float, ...]) -> bool:
+        """Whether napari just set the contrast limits to the display field's range."""
+        if self._field is None:
+            return False
+        if self._display_range is None:
+            from napari.layers.utils.layer_utils import calc_data_range
+
+            lo, hi = calc_data_range(self._field.display)
+            self._display_range = (float(lo), float(hi))
+        return clim == self._display_range
+
+    # ------------------------------------------------------------------ layers
 
     def _check_open(self) -> None:
         if self.viewer is None:
@@ -535,77 +777,40 @@ class Heatmap:
                 "deleted); create a new Heatmap"
             )
 
-    def _set_limits(self, vmin: float | None, vmax: float | None, which: str) -> None:
-        self._check_open()
-        limits = pl.infer_limits(self._data_range, vmin, vmax)
-        if (vmin, vmax) == (self._vmin, self._vmax):
-            return
-        self._vmin, self._vmax, self._limits = vmin, vmax, limits
-        self._apply_colour()
-        getattr(self.events, which)(value=getattr(self, which))
-        self.events.limits(value=limits)
-
-    def _set_blur(self, ksize: tuple[int, int] | None, func: pl.BlurFunction | None) -> None:
-        self._check_open()
-        if (ksize, func) == (self._blur_ksize, self._blur_function):
-            return
-        if self._gray is not None:
-            offset = pl.display_offset(self._data_range, func)
-            display = pl.display_field(
-                self._gray, ksize, func, self._data_range, self._all_finite, offset
-            )
-        self._blur_ksize, self._blur_function = ksize, func
-        if self._gray is not None:
-            self._display, self._offset = display, offset
-            if self.heatmap_layer is not None:
-                self.heatmap_layer.data = display
-                self._apply_colour()
-        self.events.blur(value=(ksize, func))
-
-    def _apply_colour(self) -> None:
-        layer = self.heatmap_layer
-        if layer is None:
-            return
-        limits = self._limits
-        constant = limits is not None and limits[0] == limits[1]
-        cmap = napari_colormap(self._colormap, self._transparent_low, constant)  # cached
-        if layer.colormap is not cmap:  # each set costs napari a thumbnail: set what changed
-            layer.colormap = cmap
-        clim = layer_contrast_limits(limits, self._offset)
-        if tuple(layer.contrast_limits) != clim:
-            layer.contrast_limits = clim
+    def _clear_click(self) -> None:
+        self._interaction.remove_marker()
+        if self._click is not None:
+            self._click = None
+            self.events.click(value=None)
 
     def _sync_heatmap(self) -> None:
         viewer = self.viewer
         if viewer is None:
             return
-        if self._display is None:
+        if self._field is None:
             if self.heatmap_layer is not None:
-                with _flag(self, "_removing"):
-                    viewer.layers.remove(self.heatmap_layer)
-                self.heatmap_layer = None
-            self._unhook()
-            self._remove_marker()
+                layer, self.heatmap_layer = self.heatmap_layer, None
+                self._unbind_layer(layer)
+                self.drop_layer(layer)
+            self._interaction.disconnect()
+            self._clear_click()
             return
+        display = self._field.display
         if self.heatmap_layer is None:
-            constant = self._limits is not None and self._limits[0] == self._limits[1]
-            self.heatmap_layer = viewer.add_image(
-                self._display,
-                name="Heatmap",
-                colormap=napari_colormap(self._colormap, self._transparent_low, constant),
-                contrast_limits=layer_contrast_limits(self._limits, self._offset),
-                opacity=self._opacity / 100.0,
-                blending="translucent",
-                metadata={"napari_heatmap": self.widget_id},
-                **self._transform(self._display.shape),  # placed before napari fits the view
+            s = self._settings
+            kwargs = heatmap_layer_kwargs(
+                colormap=s.colormap, transparent_low=s.transparent_low, limits=self._limits,
+                opacity=s.opacity / 100.0, metadata=self.layer_metadata("heatmap")[LAYER_KEY],
+                transform=self._transform(display.shape),  # placed before napari fits the view
             )
-            self._hook()
-        else:
-            self.heatmap_layer.data = self._display
-            self.heatmap_layer.opacity = self._opacity / 100.0
-            self.heatmap_layer.blending = "translucent"
-            self._apply_colour()
-            self._hook()
+            layer = viewer.add_image(display, **kwargs)
+            self.heatmap_layer = layer
+            self._bind_layer(layer)
+        elif self.heatmap_layer.data is not display:
+            with self._pushing_to_layer():
+                self.heatmap_layer.data = display
+        self._push()
+        self._interaction.connect()
         self._place_layers()
 
     def _sync_background(self) -> None:
@@ -614,9 +819,8 @@ class Heatmap:
             return
         if self._background is None:
             if self.background_layer is not None:
-                with _flag(self, "_removing"):
-                    viewer.layers.remove(self.background_layer)
-                self.background_layer = None
+                layer, self.background_layer = self.background_layer, None
+                self.drop_layer(layer)
             return
         clim = natural_contrast_limits(self._background)
         if self.background_layer is None:
@@ -625,13 +829,13 @@ class Heatmap:
                 name="Heatmap background",
                 rgb=True,
                 contrast_limits=clim,
-                metadata={"napari_heatmap": self.widget_id},
+                metadata=self.layer_metadata("background"),
                 **self._transform(self._background.shape[:2]),
             )
             if self.heatmap_layer is not None:  # keep the background under the heatmap
                 layers = viewer.layers
                 layers.move(layers.index(self.background_layer), layers.index(self.heatmap_layer))
-        else:
+        elif self.background_layer.data is not self._background:
             self.background_layer.data = self._background
             self.background_layer.contrast_limits = clim
 
@@ -639,7 +843,7 @@ class Heatmap:
         frame = self.frame
         if frame is None:
             return {}
-        scale, translate = layer_transform(frame, shape[:2])
+        scale, translate = layer_transform(frame, shape[:2], self._origin)
         return {"scale": scale, "translate": translate}
 
     def _place_layers(self) -> None:
@@ -648,142 +852,42 @@ class Heatmap:
             return
         for layer, shape in (
             (self.background_layer, None if self._background is None else self._background.shape),
-            (self.heatmap_layer, None if self._gray is None else self._gray.shape),
+            (self.heatmap_layer, None if self._field is None else self._field.gray.shape),
         ):
             if layer is not None and shape is not None:
-                scale, translate = layer_transform(frame, shape[:2])
+                scale, translate = layer_transform(frame, shape[:2], self._origin)
                 if tuple(layer.scale) != scale:  # each set costs napari a refresh
                     layer.scale = scale
                 if tuple(layer.translate) != translate:
                     layer.translate = translate
-        self._remove_marker()
+        self._interaction.remove_marker()
 
-    def _target(self, world: tuple[float, ...]) -> tuple[int, int] | None:
-        frame = self.frame
-        if self._gray is None or frame is None or self.heatmap_layer is None:
-            return None
-        return pixel_at(world, frame, self._gray.shape)
-
-    # mouse and status hooks ------------------------------------------------------
-
-    def _hook(self) -> None:
-        viewer = self.viewer
-        if self._hooked or viewer is None:
-            return
-        viewer.mouse_drag_callbacks.append(self._on_mouse_drag)
-        viewer.events.status.connect(self._on_status, position="last")
-        viewer.cursor.events.position.connect(self._on_status, position="last")
-        self._hooked = True
-
-    def _unhook(self) -> None:
-        viewer = self.viewer
-        if not self._hooked or viewer is None:
-            return
-        if self._on_mouse_drag in viewer.mouse_drag_callbacks:
-            viewer.mouse_drag_callbacks.remove(self._on_mouse_drag)
-        viewer.events.status.disconnect(self._on_status)
-        viewer.cursor.events.position.disconnect(self._on_status)
-        self._hooked = False
-
-    def _on_mouse_drag(self, viewer: Any, event: Any) -> Generator[None, None, None]:
-        """Report a left click (press and release without dragging); a drag pans."""
-        if event.type != "mouse_press" or event.button != 1:
-            return
-        start = np.asarray(event.pos, dtype=float)
-        world = tuple(float(v) for v in event.position)
-        dragged = False
-        yield
-        while event.type == "mouse_move":
-            if np.hypot(*(np.asarray(event.pos, dtype=float) - start)) > DRAG_TOLERANCE_PX:
-                dragged = True
-            yield
-        if event.type == "mouse_release" and not dragged:
-            self.click_at(world)
-
-    def _on_status(self, event: Any = None) -> None:
-        """Show the raw value under the cursor in napari's status bar.
-
-        Runs when napari sets a new status and when the cursor moves, so the value is
-        there whether napari computes its status in a thread or not.
-        """
-        viewer = self.viewer
-        if self._in_status or viewer is None:
-            return
-        target = None
-        if viewer.mouse_over_canvas:
-            target = self._target(tuple(viewer.cursor.position))
-        text = ""
-        if target is not None and self.heatmap_layer is not None:
-            value = format_value(self.value_at(*target))
-            text = f" | {self.heatmap_layer.name} mask[{target[0]}, {target[1]}] = {value}"
-        status = viewer.status
-        current = str(status.get("coordinates", "")) if isinstance(status, dict) else status
-        # drop what this heatmap appended before (another heatmap's text stays)
-        base = current.replace(self._status_text, "") if self._status_text else current
-        updated = base + text
-        self._status_text = text
-        if updated == current:
-            return
-        with _flag(self, "_in_status"):
-            if isinstance(status, dict):
-                viewer.status = {**status, "coordinates": updated}
-            else:
-                viewer.status = updated
-
-    # marker --------------------------------------------------------------------
-
-    def _show_marker(self, world: tuple[float, ...], value: float) -> None:
-        viewer = self.viewer
-        frame = self.frame
-        if viewer is None or frame is None:
-            return
-        point = np.array([[world[-2], world[-1]]], dtype=float)
-        text = {"string": {"constant": format_value(value)}, "color": "white", "size": 12,
-                "anchor": "upper_left"}
-        if self.marker_layer is None:
-            selected = list(viewer.layers.selection)
-            active = viewer.layers.selection.active
-            self.marker_layer = viewer.add_points(
-                point,
-                name="Heatmap click",
-                size=max(frame) * 0.015,
-                face_color="white",
-                border_color="black",
-                text=text,
-                metadata={"napari_heatmap": self.widget_id},
-            )
-            viewer.layers.selection.clear()  # adding a layer selects it: give it back
-            viewer.layers.selection.update(selected)
-            viewer.layers.selection.active = active
-        else:
-            self.marker_layer.data = point
-            self.marker_layer.text = text
-            self.marker_layer.size = max(frame) * 0.015
-
-    def _remove_marker(self) -> None:
-        self._drop_layer(self.marker_layer)
-        self.marker_layer = None
-
-    def _drop_layer(self, layer: Layer | None) -> None:
-        """Remove one of our layers from the viewer, unless napari is removing it already."""
+    def drop_layer(self, layer: Layer | None) -> None:
+        """Remove one of this heatmap's layers from the viewer (unless napari is doing so)."""
         viewer = self.viewer
         if layer is None or viewer is None or layer not in viewer.layers:
             return
         if self._user_removal and layer in viewer.layers.selection:
             return  # part of the user's "remove selected": napari removes it next
-        with _flag(self, "_removing"):
+        old, self._removing = self._removing, True
+        try:
             viewer.layers.remove(layer)
+        finally:
+            self._removing = old
 
     def _on_layer_removed(self, event: Any) -> None:
         """Let go of a layer the user removed."""
         if self._removing:
             return
-        with _flag(self, "_user_removal"):
+        old, self._user_removal = self._user_removal, True
+        try:
             self._let_go(event.value)
+        finally:
+            self._user_removal = old
 
     def _let_go(self, layer: Layer) -> None:
         if layer is self.marker_layer:
-            self.marker_layer = None
+            self._interaction.marker_layer = None
         elif layer is self.background_layer:
             self.background_layer = None
             self._background = None
@@ -791,34 +895,57 @@ class Heatmap:
             self.events.background(value=None)
             self.events.frame(value=self.frame)
         elif layer is self.heatmap_layer:
+            self._unbind_layer(layer)
             self.heatmap_layer = None
-            self._unhook()
-            self._remove_marker()
-            self._clear_field()
+            self._interaction.disconnect()
+            self._field, self._limits, self._display_range = None, None, None
+            self._clear_click()
             self.events.mask(value=None)
             self.events.limits(value=None)
         if self.background_layer is None and self.heatmap_layer is None:
             self.close()  # nothing of ours is left: leave no callbacks behind
 
 
-class _flag:
-    """Context manager setting a boolean attribute for the duration of a block."""
-
-    def __init__(self, obj: object, name: str) -> None:
-        self.obj, self.name = obj, name
-
-    def __enter__(self) -> None:
-        self.old = getattr(self.obj, self.name)
-        setattr(self.obj, self.name, True)
-
-    def __exit__(self, *exc: object) -> None:
-        setattr(self.obj, self.name, self.old)
+def _check_frame(
+    natural: tuple[int, ...] | None, width: float | None, height: float | None
+) -> None:
+    frame = frame_size(natural, width, height)
+    if frame is not None and not all(math.isfinite(v) and v > 0 for v in frame):
+        raise ValueError(
+            f"width and height must give a finite frame; width={width!r}, "
+            f"height={height!r} give {frame}"
+        )
 
 
-def _validate_bool(name: str, value: object) -> bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    raise TypeError(f"{name} must be True or False; got {value!r}")
+def _validate_origin(origin: object) -> tuple[float, float]:
+    if origin is None:
+        return DEFAULT_ORIGIN
+    try:
+        y, x = (float(v) for v in origin)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise TypeError(f"origin must be a pair of numbers (y, x) or None; got {origin!r}") \
+            from None
+    if not (math.isfinite(y) and math.isfinite(x)):
+        raise ValueError(f"origin must be finite; got {origin!r}")
+    return y, x
+
+
+def _viewer_of(layer: Any) -> Any:
+    for hm_viewer in _candidate_viewers():
+        if layer in hm_viewer.layers:
+            return hm_viewer
+    raise ValueError(f"mask_layer {getattr(layer, 'name', layer)!r} is in no open napari viewer")
+
+
+def _candidate_viewers() -> list[Any]:
+    import napari
+
+    viewers: list[Any] = []
+    current = napari.current_viewer()
+    if current is not None:
+        viewers.append(current)
+    viewers += [hm.viewer for hm in _registry.heatmaps() if hm.viewer is not None]
+    return viewers
 
 
 def _name(func: Callable[..., Any]) -> str:

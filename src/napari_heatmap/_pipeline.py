@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._colormaps import colormap_lut
+from ._colormaps import choose_colormap
 
 __all__ = [
     "BlurFunction",
@@ -165,11 +165,12 @@ def validate_blur_function(blur_function: object) -> BlurFunction | None:
 def display_offset(
     data_range: tuple[float, float] | None, blur_function: BlurFunction | None = None
 ) -> float:
-    """Return what to subtract from gray before it becomes float32, so colours stay exact.
+    """Return what to subtract from gray while blurring in float32, so colours stay exact.
 
     Data far from zero compared with its range (1e9 + 0..255, say) would lose its colour
-    steps in float32; the display field then holds ``gray - offset`` and the contrast limits
-    move by the same amount. A custom ``blur_function`` always works in data units (0).
+    steps in float32: it is blurred as ``gray - offset`` in float32 and the offset is added
+    back in float64, so the display field stays in data units. A custom ``blur_function``
+    always works in data units (0).
     """
     if data_range is None or blur_function is not None:
         return 0.0
@@ -186,7 +187,6 @@ def display_field(
     blur_function: BlurFunction | None = None,
     data_range: tuple[float, float] | None = None,
     all_finite: bool | None = None,
-    offset: float = 0.0,
 ) -> np.ndarray:
     """Return the display field: gray after the visual blur, as float32 (contract §2.3).
 
@@ -207,13 +207,13 @@ def display_field(
         The finite range of gray if already known (saves a pass).
     all_finite : bool or None
         Whether gray has no NaN or inf, if already known (saves a pass).
-    offset : float
-        Subtracted from gray (see :func:`display_offset`); ignored with ``blur_function``.
 
     Returns
     -------
     numpy.ndarray
-        float32, shape of gray. A new array: gray is never modified.
+        Data units, shape of gray: float32, or float64 for data far from zero compared
+        with its range (see :func:`display_offset`: float32 could not hold its colour
+        steps). A new array: gray is never modified.
 
     Raises
     ------
@@ -225,8 +225,22 @@ def display_field(
         data_range, all_finite = finite_stats(gray)
     if data_range is None:  # nothing finite: show nothing
         return np.full(gray.shape, np.nan, np.float32)
-    if blur_function is not None:
-        offset = 0.0
+    offset = display_offset(data_range, blur_function)
+    out = _blurred(gray, blur_ksize, blur_function, data_range, bool(all_finite), offset)
+    if offset:  # back to data units, in float64 where the colour steps fit
+        out = np.add(out, offset, dtype=np.float64)
+    return out
+
+
+def _blurred(
+    gray: np.ndarray,
+    blur_ksize: tuple[int, int] | None,
+    blur_function: BlurFunction | None,
+    data_range: tuple[float, float],
+    all_finite: bool,
+    offset: float,
+) -> np.ndarray:
+    """Return the display field minus ``offset``, as float32 (see :func:`display_field`)."""
     lo, hi = data_range[0] - offset, data_range[1] - offset
     if blur_function is None and blur_ksize is not None and not all_finite:
         return _nan_gaussian(gray, offset, lo, hi, blur_ksize)  # strip by strip: lean
@@ -333,18 +347,24 @@ def rgba_from_display(
     limits: tuple[float, float] | None,
     colormap: object,
     transparent_low: bool,
-    offset: float = 0.0,
 ) -> np.ndarray:
-    """Colour a display field with the rule of contract §2.4-§2.5."""
+    """Colour a display field with the rule of contract §2.4-§2.5: the one recipe.
+
+    The colour of a value is the colormap's table entry at ``floor(255 t + 0.5)``; NaN is
+    transparent; with ``transparent_low`` so is t < 1/255, except when vmin == vmax (every
+    finite value gets the middle colour). The napari colormap (``_layers.py``) and the
+    legend draw with this rule too.
+    """
     out = np.zeros((*display.shape, 4), np.uint8)
     if limits is None:
         return out
-    idx, t = colour_indices(display, (limits[0] - offset, limits[1] - offset))
-    out[..., :3] = colormap_lut(colormap)[idx]
+    table = choose_colormap(colormap).table
+    idx, t = colour_indices(display, limits)
+    out[...] = table[idx]
     opaque = ~np.isnan(t)
     if transparent_low and limits[0] != limits[1]:
         opaque &= ~(t < 1.0 / 255.0)
-    out[..., 3] = np.where(opaque, np.uint8(255), np.uint8(0))
+    out[..., 3] = np.where(opaque, out[..., 3], np.uint8(0))
     return out
 
 
@@ -366,8 +386,9 @@ def mask_to_rgba(
     ----------
     mask : numpy.ndarray
         H×W or H×W×C numbers (H×W×C are averaged over the last axis).
-    colormap : int or str
-        OpenCV colormap constant or name.
+    colormap : int, str or napari.utils.Colormap
+        OpenCV colormap constant or name (these come first), else any colormap napari
+        knows (napari is imported then).
     transparent_low : bool
         Make pixels that would get the lowest colour fully transparent.
     vmin, vmax : float or None
@@ -383,7 +404,7 @@ def mask_to_rgba(
         (H, W, 4) uint8 RGBA (not OpenCV's BGRA).
     """
     gray = reduce_mask(mask)
-    colormap_lut(colormap)  # validates the colormap before any work
+    choice = choose_colormap(colormap)  # validates the colormap before any work
     if not isinstance(transparent_low, bool | np.bool_):
         raise TypeError(f"transparent_low must be True or False; got {transparent_low!r}")
     lo = validate_limit("vmin", vmin)
@@ -392,6 +413,5 @@ def mask_to_rgba(
     func = validate_blur_function(blur_function)
     data_range, all_finite = finite_stats(gray)
     limits = infer_limits(data_range, lo, hi)
-    offset = display_offset(data_range, func)
-    display = display_field(gray, ksize, func, data_range, all_finite, offset)
-    return rgba_from_display(display, limits, colormap, bool(transparent_low), offset)
+    display = display_field(gray, ksize, func, data_range, all_finite)
+    return rgba_from_display(display, limits, choice, bool(transparent_low))

@@ -1,8 +1,9 @@
 """Where things go: the shared frame, layer transforms and click-to-pixel maths (§3-§4).
 
 Pure floor. World coordinates are napari's: pixel ``i`` of a layer at scale ``s`` and
-translate ``t`` is centred on ``i·s + t``. The frame spans ``[-0.5, size - 0.5)`` on each
-axis, so every layer put in it has its outer edges on the frame's edges.
+translate ``t`` is centred on ``i·s + t``. The frame spans ``[origin, origin + size)`` on
+each axis (``origin`` is -0.5 unless a heatmap is made over a layer placed elsewhere), so
+every layer put in it has its outer edges on the frame's edges.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ import math
 import numbers
 from collections.abc import Sequence
 
-__all__ = ["frame_size", "layer_transform", "pixel_at", "validate_size"]
+__all__ = [
+    "DEFAULT_ORIGIN",
+    "frame_size",
+    "layer_extent",
+    "layer_transform",
+    "pixel_at",
+    "validate_size",
+]
 
 
 def validate_size(name: str, value: object) -> float | None:
@@ -52,27 +60,46 @@ def frame_size(
     return float(height), height * nw / nh
 
 
+#: World position of the frame's top-left corner by default: pixel (0, 0) centred on 0.
+DEFAULT_ORIGIN = (-0.5, -0.5)
+
+
 def layer_transform(
-    frame: Sequence[float], shape: Sequence[int]
+    frame: Sequence[float], shape: Sequence[int], origin: Sequence[float] = DEFAULT_ORIGIN
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Return napari ``(scale, translate)`` stretching an array of ``shape`` over ``frame``."""
+    """Return napari ``(scale, translate)`` stretching an array of ``shape`` over ``frame``.
+
+    ``origin`` is the world position of the frame's top-left corner (its outer edge).
+    """
     sy = float(frame[0]) / shape[0]
     sx = float(frame[1]) / shape[1]
-    return (sy, sx), ((sy - 1.0) / 2.0, (sx - 1.0) / 2.0)
+    return (sy, sx), (float(origin[0]) + sy / 2.0, float(origin[1]) + sx / 2.0)
 
 
 def pixel_at(
-    world: Sequence[float], frame: Sequence[float], shape: Sequence[int]
+    world: Sequence[float],
+    frame: Sequence[float],
+    shape: Sequence[int],
+    origin: Sequence[float] = DEFAULT_ORIGIN,
 ) -> tuple[int, int] | None:
     """Return the (row, column) of the mask pixel under a world point, or None outside.
 
     Only the last two coordinates of ``world`` are used (rows, columns).
     """
     wy, wx = float(world[-2]), float(world[-1])
-    uy = (wy + 0.5) / float(frame[0])
-    ux = (wx + 0.5) / float(frame[1])
+    uy = (wy - float(origin[0])) / float(frame[0])
+    ux = (wx - float(origin[1])) / float(frame[1])
     if not (0.0 <= uy < 1.0 and 0.0 <= ux < 1.0):
         return None
     y = min(int(math.floor(uy * shape[0])), shape[0] - 1)
     x = min(int(math.floor(ux * shape[1])), shape[1] - 1)
     return y, x
+
+
+def layer_extent(
+    shape: Sequence[int], scale: Sequence[float], translate: Sequence[float]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return the (frame, origin) that a 2-D layer of ``shape`` covers in world units."""
+    sy, sx = float(scale[-2]), float(scale[-1])
+    ty, tx = float(translate[-2]), float(translate[-1])
+    return (shape[-2] * sy, shape[-1] * sx), (ty - sy / 2.0, tx - sx / 2.0)

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ._background import load_background, natural_contrast_limits
-from ._layers import layer_contrast_limits, napari_colormap
-from ._pipeline import finite_range, infer_limits
+from ._field import prepare
+from ._layers import heatmap_layer_kwargs
 from ._placement import layer_transform
 from .supervisely import (
     Annotation,
@@ -212,24 +212,30 @@ def _image_layer(item: AnnotationItem, frame: tuple[int, int], report: _Report) 
 
 
 def _density_layer(anns: list[Annotation], frame: tuple[int, int], title: str) -> LayerData | None:
+    """Build the density of all labels as a heatmap layer, live once it is in a viewer."""
     try:
         grid = density_map(anns)
     except ValueError:  # no labels at all: nothing to show
         return None
-    limits = infer_limits(finite_range(grid), None, None)
-    constant = limits is not None and limits[0] == limits[1]
-    scale, translate = layer_transform(frame, grid.shape)
-    kwargs = {
-        "name": f"density ({title})",
-        "colormap": napari_colormap(DENSITY_COLORMAP, transparent_low=False, constant=constant),
-        "contrast_limits": layer_contrast_limits(limits),
-        "opacity": DENSITY_OPACITY,
-        "blending": "translucent",
-        "scale": scale,
-        "translate": translate,
-        "metadata": {"napari_heatmap": {"density": True}},
+    settings = {
+        "colormap": DENSITY_COLORMAP,
+        "opacity": DENSITY_OPACITY * 100.0,
+        "blur_ksize": None,  # counts are shown exactly
+        "height": float(frame[0]),
+        "width": float(frame[1]),
     }
-    return grid, kwargs, "image"
+    field = prepare(grid, None, None)
+    scale, translate = layer_transform(frame, grid.shape)
+    kwargs = heatmap_layer_kwargs(
+        colormap=DENSITY_COLORMAP,
+        transparent_low=False,
+        limits=field.limits(None, None),
+        opacity=DENSITY_OPACITY,
+        metadata={"role": "heatmap", "density": True, "mask": grid, "settings": settings},
+        name=f"density ({title})",
+        transform={"scale": scale, "translate": translate},
+    )
+    return field.display, kwargs, "image"
 
 
 # --------------------------------------------------------------------------- reading
@@ -240,10 +246,11 @@ def read_supervisely(path: PathLike | Sequence[PathLike]) -> list[LayerData]:
 
     A single annotation file gives its image and objects. A folder (or several paths) gives the
     image and objects of the first readable annotation only, plus the density heatmap (count of
-    objects per pixel, :func:`~napari_heatmap.supervisely.density_map`) over all of them,
-    coloured like :class:`~napari_heatmap.Heatmap` (jet, 70 % opacity) and stretched over the
-    first image. Unreadable files are skipped and reported in one notification, together with
-    the format warnings met while reading.
+    objects per pixel, :func:`~napari_heatmap.supervisely.density_map`) over all of them, a
+    live :class:`~napari_heatmap.Heatmap` once in a viewer (jet, 70 % opacity, no blur; its
+    metadata hold the counts and settings) and stretched over the first image. Unreadable
+    files are skipped and reported in one notification, together with the format warnings
+    met while reading.
 
     Parameters
     ----------
@@ -281,6 +288,7 @@ def _read(
         first_item, first = loaded[0]
         frame = first.img_size
         layers: list[LayerData] = []
+        density = None
         image = _image_layer(first_item, frame, report)
         if image is not None:
             layers.append(image)
@@ -301,4 +309,10 @@ def _read(
         from napari.utils.notifications import show_warning
 
         show_warning(report.message())
+    if density is not None:
+        import napari
+
+        from . import _registry
+
+        _registry.watch(napari.current_viewer())  # the density becomes a live heatmap
     return layers or [(None,)]  # type: ignore[list-item]

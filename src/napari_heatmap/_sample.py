@@ -46,95 +46,37 @@ def demo_data(height: int = 400, width: int = 600) -> tuple[np.ndarray, np.ndarr
 
 
 def make_demo_sample() -> list[tuple[Any, ...]]:
-    """Return the demo as napari layer data, adopted by a ready ``Heatmap`` (npe2 sample).
+    """Return the demo as napari layer data that becomes a live heatmap (npe2 sample).
 
-    napari's ``open_sample`` must receive at least one layer-data tuple, so the
-    background and the display field are returned as two tuples whose metadata carry a
-    token. A one-shot hook on the current viewer's layer list hands both layers, once
-    napari has added them, to a :class:`~napari_heatmap.Heatmap` with the demo's
-    settings, so clicking, the console's ``heatmap`` name and the dock widget work on
-    them. Without a current viewer the tuples are plain layers.
+    The background and the heatmap layer carry napari-heatmap's metadata (the raw mask and
+    the demo's settings for the heatmap layer). The viewer's registry turns them into a
+    :class:`~napari_heatmap.Heatmap` as napari inserts them, so clicking, the console's
+    ``heatmap`` name and the dock work at once; ``Heatmap.instances(viewer)`` does the same
+    for a viewer that was not watched (a bare ``ViewerModel``).
     """
     import uuid
 
     import napari
 
-    from . import _pipeline as pl
-    from ._colormaps import resolve_colormap
-    from ._layers import layer_contrast_limits, napari_colormap
+    from . import _registry
+    from ._field import prepare
+    from ._layers import LAYER_KEY, heatmap_layer_kwargs
 
     background, mask = demo_data()
     token = f"heatmap-demo-{uuid.uuid4().hex[:8]}"
-    gray = pl.reduce_mask(mask)
-    data_range = pl.finite_range(gray)
-    limits = pl.infer_limits(data_range, DEMO_SETTINGS["vmin"], DEMO_SETTINGS["vmax"])
-    display = pl.display_field(gray, DEMO_SETTINGS["blur_ksize"], None, data_range)
-    cmap = napari_colormap(
-        resolve_colormap(DEMO_SETTINGS["colormap"]), DEMO_SETTINGS["transparent_low"]
+    settings = {**DEMO_SETTINGS, "opacity": DEMO_OPACITY}
+    field = prepare(mask, DEMO_SETTINGS["blur_ksize"], None)
+    heatmap_kwargs = heatmap_layer_kwargs(
+        colormap=DEMO_SETTINGS["colormap"],
+        transparent_low=DEMO_SETTINGS["transparent_low"],
+        limits=field.limits(DEMO_SETTINGS["vmin"], DEMO_SETTINGS["vmax"]),
+        opacity=DEMO_OPACITY / 100.0,
+        metadata={"role": "heatmap", "token": token, "mask": mask, "settings": settings},
     )
     background_kwargs = {
         "name": "Heatmap background",
         "rgb": True,
-        "metadata": {_TOKEN_KEY: token, _ROLE_KEY: "background"},
+        "metadata": {LAYER_KEY: {"role": "background", "token": token}},
     }
-    heatmap_kwargs = {
-        "name": "Heatmap",
-        "colormap": cmap,
-        "contrast_limits": layer_contrast_limits(limits),
-        "opacity": DEMO_OPACITY / 100.0,
-        "blending": "translucent",
-        "metadata": {_TOKEN_KEY: token, _ROLE_KEY: "heatmap"},
-    }
-    viewer = napari.current_viewer()
-    if viewer is not None:
-        _DemoAdopter(viewer, token, mask).connect()
-    return [(background, background_kwargs, "image"), (display, heatmap_kwargs, "image")]
-
-
-_PENDING: set[_DemoAdopter] = set()
-_TOKEN_KEY = "napari_heatmap"
-_ROLE_KEY = "napari_heatmap_role"
-
-
-class _DemoAdopter:
-    """One-shot: once both demo layers of ``token`` are in the viewer, adopt them.
-
-    napari's emitters hold bound methods weakly, so pending adopters are kept alive in
-    ``_PENDING`` until they have done their work.
-    """
-
-    def __init__(self, viewer: Any, token: str, mask: np.ndarray) -> None:
-        self.viewer, self.token, self.mask = viewer, token, mask
-
-    def connect(self) -> None:
-        _PENDING.add(self)
-        self.viewer.layers.events.inserted.connect(self._on_inserted)
-
-    def disconnect(self) -> None:
-        self.viewer.layers.events.inserted.disconnect(self._on_inserted)
-        _PENDING.discard(self)
-
-    def _find(self, role: str) -> Any:
-        for layer in self.viewer.layers:
-            meta = layer.metadata
-            if meta.get(_TOKEN_KEY) == self.token and meta.get(_ROLE_KEY) == role:
-                return layer
-        return None
-
-    def _on_inserted(self, event: Any) -> None:
-        background, heatmap = self._find("background"), self._find("heatmap")
-        if background is None or heatmap is None:
-            return
-        self.disconnect()
-        from ._heatmap import Heatmap
-        from ._session import push_to_console
-
-        hm = Heatmap(
-            heatmap_mask=self.mask,
-            widget_id=self.token,
-            viewer=self.viewer,
-            _layers=(background, heatmap),
-            **DEMO_SETTINGS,
-        )
-        hm.opacity = DEMO_OPACITY
-        push_to_console(self.viewer, hm)
+    _registry.watch(napari.current_viewer())
+    return [(background, background_kwargs, "image"), (field.display, heatmap_kwargs, "image")]

@@ -1,13 +1,13 @@
-"""Open the demo as a ready heatmap and share a heatmap with napari's console.
+"""Open the demo as a ready heatmap.
 
 napari-model floor: imports napari, never Qt.
 """
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._console import CONSOLE_NAME, push_to_console
 from ._sample import DEMO_OPACITY, DEMO_SETTINGS, demo_data
 
 if TYPE_CHECKING:
@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     from ._heatmap import Heatmap
 
 __all__ = ["CONSOLE_NAME", "open_demo", "push_to_console"]
-
-#: The name under which the heatmap appears in napari's console.
-CONSOLE_NAME = "heatmap"
 
 
 def open_demo(viewer: ViewerModel | None = None) -> Heatmap:
@@ -46,25 +43,3 @@ def open_demo(viewer: ViewerModel | None = None) -> Heatmap:
     hm.opacity = DEMO_OPACITY
     push_to_console(viewer, hm)
     return hm
-
-
-def push_to_console(viewer: Any, hm: Heatmap | None) -> bool:
-    """Make ``hm`` available as ``heatmap`` in the viewer's console.
-
-    A viewer without a window (``ViewerModel``) or whose window is gone is left alone.
-    When the console has not been opened yet, napari keeps the name until it is.
-
-    Returns
-    -------
-    bool
-        Whether the name was handed to the console (or its backlog).
-    """
-    viewer = getattr(viewer, "__wrapped__", viewer)  # a plugin widget gets a proxy
-    update = getattr(viewer, "update_console", None)
-    if update is None:
-        return False
-    # A closed window has no Qt viewer any more: nothing to push to.
-    with contextlib.suppress(AttributeError, RuntimeError):
-        update({CONSOLE_NAME: hm})
-        return True
-    return False

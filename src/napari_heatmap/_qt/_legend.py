@@ -9,8 +9,9 @@ from magicgui.widgets import Container, Label
 from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import QSizePolicy
 
-from .._colormaps import colormap_lut
-from .._pipeline import MIDDLE_INDEX
+from .._colormaps import ColormapChoice
+from .._layers import is_constant
+from .._pipeline import rgba_from_display
 
 __all__ = ["Legend", "format_number", "gradient_rgba", "legend_image"]
 
@@ -29,20 +30,18 @@ def format_number(value: float) -> str:
 
 @cache
 def gradient_rgba(
-    cmap_id: int, transparent_low: bool, constant: bool = False, width: int = _BAR_WIDTH
+    colormap: ColormapChoice, transparent_low: bool, constant: bool = False,
+    width: int = _BAR_WIDTH,
 ) -> np.ndarray:
     """Return the colours drawn from vmin (left) to vmax (right) as a ``(width, 4)`` RGBA row.
 
-    Column ``c`` stands for t = (c + 0.5) / width and gets ``lut[floor(255 t + 0.5)]``;
-    with ``transparent_low`` the columns with t < 1/255 are transparent (contract §2.5);
-    ``constant`` (vmin == vmax) is the middle colour throughout, never transparent.
+    Column ``c`` stands for t = (c + 0.5) / width, coloured by the same recipe as the
+    heatmap (:func:`~napari_heatmap._pipeline.rgba_from_display`): transparent where
+    ``transparent_low`` hides t < 1/255, the middle colour throughout when ``constant``.
     """
-    lut = colormap_lut(cmap_id)
-    t = (np.arange(width) + 0.5) / width
-    index = np.full(width, MIDDLE_INDEX) if constant else np.floor(255 * t + 0.5).astype(int)
-    rgba = np.concatenate([lut[index], np.full((width, 1), 255, np.uint8)], axis=1)
-    if transparent_low and not constant:
-        rgba[t < 1 / 255, 3] = 0
+    t = ((np.arange(width) + 0.5) / width)[None]
+    limits = (0.0, 0.0) if constant else (0.0, 1.0)
+    rgba = rgba_from_display(t, limits, colormap, transparent_low)[0]
     rgba.setflags(write=False)
     return rgba
 
@@ -95,18 +94,17 @@ class Legend(Container):
 
     def show_state(
         self,
-        cmap_id: int | None,
+        colormap: ColormapChoice | None,
         limits: tuple[float, float] | None,
         data_range: tuple[float, float] | None,
         transparent_low: bool = False,
     ) -> None:
-        """Draw the legend for a colormap id, the effective limits and the data range."""
-        if cmap_id is None:
+        """Draw the legend for a colormap, the effective limits and the data range."""
+        if colormap is None:
             self.bar.native.clear()
             self.under.native.clear()
         else:
-            constant = limits is not None and limits[0] == limits[1]
-            row = gradient_rgba(cmap_id, transparent_low, constant)
+            row = gradient_rgba(colormap, transparent_low, is_constant(limits))
             self.bar.native.setPixmap(_pixmap(legend_image(row)))
             under = np.repeat(row[:1], _SWATCH_WIDTH, axis=0)
             self.under.native.setPixmap(_pixmap(legend_image(under)))

@@ -2,9 +2,9 @@
 
 User edits go straight to the controller's properties; the controller's events update the
 controls (with signals blocked, so nothing loops). The widget keeps no parameter of its own:
-it attaches to the newest ``Heatmap`` of the viewer, or offers to create one from two image
-layers, and rebinds when that heatmap closes or a newer one appears. The same two layer
-pickers give a bound heatmap a new mask or background.
+it shows the heatmap whose layer is selected (else the newest one of the viewer), or offers
+to create one from two image layers, and rebinds when that heatmap closes. The same two
+layer pickers show the layers in use and give a bound heatmap a new mask or background.
 
 No exception leaves the widget's handlers: a refused edit is reported with ``show_error``
 and the control shows the controller's state again; a failure while showing a new state
@@ -22,9 +22,9 @@ from napari.layers import Image
 from napari.utils.notifications import show_error
 from qtpy.QtCore import QTimer
 
-from .._colormaps import COLORMAP_NAMES
+from .._colormaps import COLORMAP_NAMES, NAPARI_PREFIX
+from .._console import push_to_console
 from .._heatmap import Heatmap, format_value
-from .._session import push_to_console
 from ._fields import BlurField, OptionalNumber
 from ._legend import Legend
 from ._lifecycle import OrphanWatcher
@@ -82,7 +82,7 @@ class HeatmapWidget(Container):
         self.create_button = PushButton(text="Create heatmap")
         self.create_panel = Container(widgets=[self.create_button])
         # -- controls: shown while bound to a heatmap
-        self.colormap = ComboBox(label="colormap", choices=list(COLORMAP_NAMES.items()))
+        self.colormap = ComboBox(label="colormap", choices=self._colormap_choices)
         self.vmin = OptionalNumber("vmin", "lower colour limit; auto = data minimum")
         self.vmax = OptionalNumber("vmax", "upper colour limit; auto = data maximum")
         self.transparent_low = CheckBox(text="transparent low",
@@ -140,14 +140,20 @@ class HeatmapWidget(Container):
         hm.events.closed.disconnect(self._on_heatmap_closed)
 
     def _sync_binding(self) -> None:
-        """Bind to the newest heatmap of the viewer (or none)."""
+        """Bind to the heatmap whose layer is selected, else keep the bound one, else the newest."""
         if self._closed:
             return
         instances = Heatmap.instances(self.viewer)
-        self.bind(instances[-1] if instances else None)
-        # a new heatmap registers after adding its layers: drop them from the pickers now
+        active = self.viewer.layers.selection.active
+        chosen = next((hm for hm in instances if active is not None and active in hm.layers),
+                      None)
+        if chosen is None:
+            chosen = self.heatmap if self.heatmap in instances else (
+                instances[-1] if instances else None)
+        self.bind(chosen)
         self.background_choice.reset_choices()
         self.mask_choice.reset_choices()
+        self._show_sources()
 
     # ------------------------------------------------------------------ controller -> view
 
@@ -183,11 +189,14 @@ class HeatmapWidget(Container):
         if hm is None:
             self.status.value = "No heatmap in this viewer: pick a mask layer and create one."
             return
-        self.status.value = f"Heatmap {hm.widget_id}"
+        layer = hm.heatmap_layer
+        self.status.value = f"Heatmap: {layer.name}" if layer is not None else (
+            "Heatmap with no mask: pick a mask layer and press Set")
         limits = hm.limits
         frame = hm.frame
         with self.colormap.changed.blocked():
-            self.colormap.value = hm.colormap
+            self.colormap.reset_choices()
+            self.colormap.value = _colormap_value(hm.colormap)
         self.vmin.show_state(hm.vmin, None if limits is None else limits[0])
         self.vmax.show_state(hm.vmax, None if limits is None else limits[1])
         with self.transparent_low.changed.blocked():
@@ -201,8 +210,24 @@ class HeatmapWidget(Container):
         with self.colorbar.changed.blocked():
             self.colorbar.value = bool(layer is not None and layer.colorbar.visible)
         self.colorbar.enabled = layer is not None
-        self.legend.show_state(hm.colormap, limits, hm.data_range, hm.transparent_low)
+        self.legend.show_state(hm.colormap_choice, limits, hm.data_range, hm.transparent_low)
         self._show_click()
+        self._show_sources()
+
+    def _show_sources(self) -> None:
+        """Show the layers in use in the pickers: the mask's and the background's."""
+        hm = self.heatmap
+        if hm is None:
+            return
+        for picker, layer in (
+            (self.mask_choice, hm.mask_layer or hm.heatmap_layer),
+            (self.background_choice, hm.background_layer),
+        ):
+            if layer is None and picker is self.mask_choice:
+                continue
+            if layer is None or any(c is layer for c in picker.choices):
+                with picker.changed.blocked():
+                    picker.value = layer
 
     def _show_click(self) -> None:
         hm = self.heatmap
@@ -290,71 +315,74 @@ class HeatmapWidget(Container):
         if layer is None:
             show_error("napari-heatmap: choose an image layer as the mask first")
             return
-        if self._call(hm.set_heatmap, np.asarray(layer.data)):
-            layer.visible = False
+        self._call(hm.set_heatmap_from_layer, layer)
 
     def _on_set_background(self, _: Any = None) -> None:
         """Give the bound heatmap the chosen layer's data as its background (none: remove)."""
         hm, layer = self.heatmap, self.background_choice.value
-        if hm is not None:
+        if hm is not None and (layer is None or layer is not hm.background_layer):
             self._call(hm.set_background, None if layer is None else np.asarray(layer.data))
 
     def _on_create(self, _: Any = None) -> None:
-        """Create a heatmap from the chosen layers; hide the raw mask layer."""
+        """Create a heatmap over the chosen mask layer's extent; hide the raw mask layer."""
         mask_layer = self.mask_choice.value
         background_layer = self.background_choice.value
         if mask_layer is None:
             show_error("napari-heatmap: choose an image layer as the mask first")
             return
-        background = None if background_layer is None else np.asarray(background_layer.data)
-        mask = np.asarray(mask_layer.data)
-        # keep the picked layers where they are on screen: the frame takes the world size of
-        # the background layer (else of the mask layer), e.g. a density stretched by the reader
-        ref, shape = (
-            (mask_layer, mask.shape) if background is None else (background_layer, background.shape)
-        )
-        sy, sx = (float(v) for v in ref.scale[-2:])
-        height = None if sy == 1 else shape[0] * sy
-        width = None if sx == 1 else shape[1] * sx
         try:
-            hm = Heatmap(background_image=background, heatmap_mask=mask, viewer=self.viewer,
-                         width=width, height=height)
+            hm = Heatmap.from_layers(mask_layer, background_layer, viewer=self.viewer)
         except (ValueError, TypeError) as exc:
             show_error(f"napari-heatmap: {exc}")
             return
         except Exception as exc:
             _report_bug("create the heatmap", exc)
             return
-        mask_layer.visible = False
         self.bind(hm)
 
     # ------------------------------------------------------------------ viewer
 
     def _image_choices(self, _: Any = None) -> list[tuple[str, Image]]:
-        """Image layers of the viewer that no heatmap owns."""
-        owned = {id(layer) for hm in Heatmap.instances(self.viewer) for layer in hm.layers}
-        return [
-            (layer.name, layer)
-            for layer in self.viewer.layers
-            if isinstance(layer, Image) and id(layer) not in owned
+        """Every image layer of the viewer, the heatmap's own included."""
+        return [(layer.name, layer) for layer in self.viewer.layers if isinstance(layer, Image)]
+
+    def _colormap_choices(self, _: Any = None) -> list[tuple[str, Any]]:
+        """OpenCV's 22 colormaps first, then every colormap napari knows (not our binned ones)."""
+        from napari.utils.colormaps import AVAILABLE_COLORMAPS
+
+        choices: list[tuple[str, Any]] = list(COLORMAP_NAMES.items())
+        choices += [
+            (f"{name} (napari)", NAPARI_PREFIX + name)
+            for name in AVAILABLE_COLORMAPS
+            if not name.startswith(("opencv-", "napari-"))
         ]
+        hm = self.heatmap
+        if hm is not None and isinstance(hm.colormap, str):
+            current = _colormap_value(hm.colormap)
+            if all(value != current for _, value in choices):
+                choices.append((f"{hm.colormap} (napari)", current))
+        return choices
 
     def _connect_viewer(self) -> None:
         events = self.viewer.layers.events
         events.inserted.connect(self._on_layers_changed)
         events.removed.connect(self._on_layers_changed)
+        events.renamed.connect(self._on_layers_changed)
+        self.viewer.layers.selection.events.active.connect(self._on_layers_changed)
 
     def _disconnect_viewer(self) -> None:
         events = self.viewer.layers.events
         events.inserted.disconnect(self._on_layers_changed)
         events.removed.disconnect(self._on_layers_changed)
+        events.renamed.disconnect(self._on_layers_changed)
+        self.viewer.layers.selection.events.active.disconnect(self._on_layers_changed)
         # napari's add_dock_widget connects reset_choices and never lets go of it.
         for emitter in (events.inserted, events.removed, events.reordered, events.renamed):
             emitter.disconnect(self.reset_choices)
 
     def _on_layers_changed(self, event: Any = None) -> None:
-        # A Heatmap registers itself only after adding its layers (and the sample adopts
-        # its layers from inside this very event): look for new heatmaps once it is done.
+        # A Heatmap registers itself only after adding its layers (and a sample's layer is
+        # made live from inside this very event): look for heatmaps once it is done.
         QTimer.singleShot(0, self._sync_binding)
 
     # ------------------------------------------------------------------ teardown
@@ -381,6 +409,11 @@ class HeatmapWidget(Container):
 
     def __repr__(self) -> str:
         return f"HeatmapWidget(heatmap={self.heatmap!r})"
+
+
+def _colormap_value(colormap: int | str) -> int | str:
+    """Return the colormap box's value for a colormap (napari's names are prefixed)."""
+    return colormap if isinstance(colormap, int) else NAPARI_PREFIX + colormap
 
 
 def _row(label: str, *widgets: Any) -> Container:
