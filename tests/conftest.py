@@ -7,6 +7,15 @@ import os
 import pytest
 
 
+@pytest.fixture
+def plugin(npe2pm):
+    """An isolated npe2 plugin manager holding only the installed napari-heatmap manifest."""
+    from npe2 import PluginManifest
+
+    npe2pm.register(PluginManifest.from_distribution("napari-heatmap"))
+    return npe2pm
+
+
 def _have_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 

@@ -147,15 +147,6 @@ def notes(monkeypatch):
     return seen
 
 
-@pytest.fixture
-def plugin(npe2pm):
-    """An isolated npe2 plugin manager holding only the installed napari-heatmap manifest."""
-    from npe2 import PluginManifest
-
-    npe2pm.register(PluginManifest.from_distribution("napari-heatmap"))
-    return npe2pm
-
-
 def layers_by_name(layer_data):
     return {kw["name"]: (data, kw, kind) for data, kw, kind in layer_data}
 

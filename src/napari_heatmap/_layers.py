@@ -114,11 +114,9 @@ def layer_contrast_limits(limits: tuple[float, float] | None) -> tuple[float, fl
     """
     if limits is None:
         return 0.0, 1.0
-    clim = _widen(float(limits[0]), float(limits[1]))
-    _GIVEN[clim] = (float(limits[0]), float(limits[1]))
-    _GIVEN.move_to_end(clim)
-    while len(_GIVEN) > _GIVEN_MAX:
-        _GIVEN.popitem(last=False)
+    lims = (float(limits[0]), float(limits[1]))
+    clim = _TAKEN.get(lims) or _widen(*lims)
+    _remember(_GIVEN, clim, lims)
     return clim
 
 
@@ -132,28 +130,48 @@ def _widen(lo: float, hi: float) -> tuple[float, float]:
 
 #: The limits behind the contrast limits given out lately, so that reading them back is exact.
 _GIVEN: OrderedDict[tuple[float, float], tuple[float, float]] = OrderedDict()
-_GIVEN_MAX = 256
+#: The contrast limits behind limits read from a layer, so that giving them out again is exact.
+_TAKEN: OrderedDict[tuple[float, float], tuple[float, float]] = OrderedDict()
+_REMEMBER = 256
+
+
+def _remember(
+    memory: OrderedDict[tuple[float, float], tuple[float, float]],
+    key: tuple[float, float],
+    value: tuple[float, float],
+) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > _REMEMBER:
+        memory.popitem(last=False)
 
 
 def limits_from_layer(clim: tuple[float, float]) -> tuple[float, float]:
     """Return the (vmin, vmax) whose widened contrast limits are ``clim``: the exact inverse.
 
     Contrast limits this module gave out map back to the very numbers they came from; others
-    (napari's slider) are unwidened, and the result is nudged by a few ulps, if need be, so
-    that widening it again gives ``clim`` exactly.
+    (napari's slider) are unwidened, the result nudged by a few ulps where that makes widening
+    it give ``clim`` exactly, and remembered, so that :func:`layer_contrast_limits` of the
+    result gives ``clim`` back in any case (the slider is never moved by a rounding error).
     """
     lo_w, hi_w = float(clim[0]), float(clim[1])
     given = _GIVEN.get((lo_w, hi_w))
     if given is not None:
         return given
     if not hi_w > lo_w:
-        return lo_w, lo_w
-    half = (hi_w - lo_w) / 512.0  # (hi - lo)·256/255 = hi_w - lo_w; half = (hi - lo)/510
-    lo, hi = lo_w + half, hi_w - half
+        limits = (lo_w, lo_w)
+    else:
+        half = (hi_w - lo_w) / 512.0  # (hi - lo)·256/255 = hi_w - lo_w; half = (hi - lo)/510
+        limits = _nudged(lo_w + half, hi_w - half, (lo_w, hi_w))
+    _remember(_TAKEN, limits, (lo_w, hi_w))
+    return limits
+
+
+def _nudged(lo: float, hi: float, clim: tuple[float, float]) -> tuple[float, float]:
     for dlo in (0, -1, 1, -2, 2):
         for dhi in (0, -1, 1, -2, 2):
             a, b = _ulps(lo, dlo), _ulps(hi, dhi)
-            if b > a and _widen(a, b) == (lo_w, hi_w):
+            if b > a and _widen(a, b) == clim:
                 return a, b
     return lo, hi
 
