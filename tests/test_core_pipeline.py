@@ -411,7 +411,10 @@ def test_pure_floor_imports_neither_napari_nor_qt():
     assert_fresh_interpreter_loads_none_of(
         "import numpy as np, napari_heatmap as n\n"
         "n.mask_to_rgba(np.zeros((3, 3)))\n"
-        "import napari_heatmap._background, napari_heatmap._placement",
+        "import napari_heatmap._background, napari_heatmap._placement\n"
+        "import napari_heatmap._settings, napari_heatmap._field, napari_heatmap._console\n"
+        "from napari_heatmap._settings import Settings\n"
+        "Settings().replace(colormap='hot', vmin=1, vmax=2, opacity=50)",
         ("napari", "vispy", *QT),
     )
 
@@ -419,8 +422,10 @@ def test_pure_floor_imports_neither_napari_nor_qt():
 def test_model_floor_imports_no_qt():
     assert_fresh_interpreter_loads_none_of(
         "import numpy as np\nfrom napari.components import ViewerModel\n"
-        "from napari_heatmap import Heatmap\n"
-        "Heatmap(heatmap_mask=np.eye(3), viewer=ViewerModel())",
+        "from napari_heatmap import Heatmap, write_heatmap_png\n"
+        "import napari_heatmap._registry, napari_heatmap._session, napari_heatmap._sample\n"
+        "hm = Heatmap(heatmap_mask=np.eye(3), viewer=ViewerModel())\n"
+        "hm.colormap = 'gray'; hm.heatmap_layer.contrast_limits = (0.2, 0.6)",
         QT,
     )
 
