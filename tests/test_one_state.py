@@ -276,3 +276,49 @@ def test_closing_the_viewer_frees_its_heatmaps(mask):
     assert Heatmap.instances(viewer) == [hm]
     viewer.layers.clear()  # what closing a napari window does
     assert Heatmap.instances(viewer) == [] and hm.viewer is None
+
+
+def test_status_bar_shows_the_raw_value_once_not_napaaris_blurred_one(viewer):
+    mask = np.zeros((9, 9), np.float32)
+    mask[4, 4] = 90.0  # blurred, napari's own value at (4, 4) would be far less
+    hm = Heatmap(heatmap_mask=mask, blur_ksize=(5, 5), viewer=viewer)
+    blurred = float(hm.heatmap_layer.data[4, 4])
+    assert viewer.layers.selection.active is hm.heatmap_layer
+    viewer.mouse_over_canvas = True
+    viewer.cursor.position = (4.0, 4.0)
+    viewer.update_status_from_cursor()  # what napari's status thread does
+    text = viewer.status["coordinates"]
+    assert text.count("mask[4, 4] = 90") == 1
+    assert "[4, 4]:" not in text and f"{blurred:.3f}"[:5] not in text  # napari's value is gone
+    # another layer selected: napari speaks of it, the heatmap adds its raw value once
+    other = viewer.add_image(np.ones((9, 9)), name="other")
+    viewer.layers.selection.active = other
+    viewer.update_status_from_cursor()
+    text = viewer.status["coordinates"]
+    assert text.count("mask[4, 4] = 90") == 1 and text.startswith("[4, 4]: 1")
+
+
+def test_napari_image_writer_saves_data_units(viewer, tmp_path):
+    import tifffile
+    from npe2 import PluginManager
+
+    PluginManager.instance().discover()  # napari's own writers
+    far = 1_600_000_000 + np.arange(64, dtype=np.float64).reshape(8, 8)
+    hm = Heatmap(heatmap_mask=far, blur_ksize=None, viewer=viewer)
+    viewer.layers.selection = {hm.heatmap_layer}
+    (path,) = viewer.layers.save(str(tmp_path / "values.tif"), selected=True, plugin="napari")
+    np.testing.assert_array_equal(tifffile.imread(path), far)
+
+
+def test_sample_layer_is_live_in_a_watched_viewer_and_its_metadata_slim(viewer):
+    from napari_heatmap import _registry
+    from napari_heatmap._sample import make_demo_sample
+
+    _registry.watch(viewer)
+    for data, kwargs, kind in make_demo_sample():
+        viewer._add_layer_from_data(data, kwargs, kind)
+    (hm,) = _registry.heatmaps(viewer)  # made live by the watcher, not by asking
+    assert hm.heatmap_layer is viewer.layers[1] and hm.background_layer is viewer.layers[0]
+    meta = hm.heatmap_layer.metadata["napari_heatmap"]
+    assert meta == {"widget_id": hm.widget_id, "role": "heatmap"}  # no mask copy kept there
+    assert hm.click_at((133, 200))[2] == pytest.approx(float(hm.heatmap_mask[133, 200]))

@@ -195,6 +195,8 @@ class Heatmap:
         if background_layer is not None:
             background = load_background(np.asarray(background_layer.data))
         hm._init_state(settings, spec.get("token"), background, field, DEFAULT_ORIGIN)
+        # live now: the layer's metadata say whose it is, the mask and settings live here
+        layer.metadata = {**layer.metadata, **hm.layer_metadata("heatmap")}
         hm._attach(viewer, heatmap_layer=layer, background_layer=background_layer)
         from ._console import push_to_console
 

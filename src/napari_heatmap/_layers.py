@@ -132,7 +132,7 @@ def _widen(lo: float, hi: float) -> tuple[float, float]:
 _GIVEN: OrderedDict[tuple[float, float], tuple[float, float]] = OrderedDict()
 #: The contrast limits behind limits read from a layer, so that giving them out again is exact.
 _TAKEN: OrderedDict[tuple[float, float], tuple[float, float]] = OrderedDict()
-_REMEMBER = 256
+_REMEMBER = 16
 
 
 def _remember(
