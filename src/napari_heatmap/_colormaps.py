@@ -122,7 +122,7 @@ class ColormapChoice:
         What ``Heatmap.colormap`` reads back: the OpenCV id for OpenCV colormaps, else the
         napari colormap's name.
     name : str
-        A short lower-case name (``"jet"``, ``"viridis"``) for labels.
+        A short name (``"jet"``, ``"PiYG"``) for labels.
     table : numpy.ndarray
         ``(256, 4)`` uint8 RGBA, read-only: entry ``k`` is the colour of ``t = k / 255``.
     opencv : bool
@@ -211,4 +211,4 @@ def _napari_choice(colormap: object) -> ColormapChoice:
             f"{', '.join(COLORMAP_NAMES)}, or a colormap napari knows; got {colormap!r}"
         ) from exc
     name = str(cmap.name)
-    return ColormapChoice(name, name.lower(), napari_table(cmap), False)
+    return ColormapChoice(name, name, napari_table(cmap), False)

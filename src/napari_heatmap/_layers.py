@@ -102,7 +102,7 @@ def decode_colormap(cmap: Colormap) -> tuple[ColormapChoice, bool | None]:
     if derived is not None:
         return derived
     name = str(cmap.name)
-    return ColormapChoice(name, name.lower(), napari_table(cmap), False), None
+    return ColormapChoice(name, name, napari_table(cmap), False), None
 
 
 def layer_contrast_limits(limits: tuple[float, float] | None) -> tuple[float, float]:
