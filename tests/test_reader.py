@@ -17,7 +17,7 @@ from napari_heatmap._layers import layer_contrast_limits
 from napari_heatmap._reader import napari_get_reader, read_supervisely
 from napari_heatmap.supervisely import density_map
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "supervisely"
+REAL = Path(__file__).resolve().parent / "data" / "supervisely"  # see its SOURCES.md
 
 COLOURS = {
     "car": "#FF0000",
@@ -445,9 +445,8 @@ def test_reader_module_does_not_import_qt():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared real Supervisely samples not present")
 def test_real_platform_export_project_opens(notes):
-    root = SHARED / "bitmaps-platform-export"
+    root = REAL / "bitmaps-platform-export"
     by = layers_by_name(read_supervisely(root))
     grid, kw, _ = by["density (bitmaps-platform-export)"]
     assert grid.shape == (888, 1280) and grid.max() == 3
@@ -455,7 +454,7 @@ def test_real_platform_export_project_opens(notes):
     assert (sy * 888, sx * 1280) == pytest.approx((853, 1280))  # over image_1 (853 x 1280)
     labels = [kw["name"] for _, kw, kind in by.values() if kind == "labels"]
     assert labels and all(n.endswith("(image_1.jpg)") for n in labels)
-    legacy = read_supervisely(SHARED / "legacy-format")
+    legacy = read_supervisely(REAL / "legacy-format")
     assert {kind for _, _, kind in legacy} >= {"shapes", "points", "labels", "image"}
 
 
