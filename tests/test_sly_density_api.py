@@ -83,3 +83,22 @@ def test_heatmap_api_and_reader_agree_on_a_folder_with_a_broken_file(project):
         grid = density_map(project)
     layers = {kw["name"]: data for data, kw, _ in read_supervisely(project)}
     np.testing.assert_array_equal(layers["density (project)"], grid)
+
+
+def test_heatmap_from_a_folder_with_a_broken_file_skips_it_too(project):
+    from napari.components import ViewerModel
+
+    from napari_heatmap import Heatmap
+
+    viewer = ViewerModel()
+    hm = Heatmap(viewer=viewer)
+    try:
+        with pytest.warns(SuperviselyWarning, match="broken.png.json"):
+            hm.set_heatmap_from_annotations(project)
+        assert hm.heatmap_mask.max() == 3
+        (project / "empty").mkdir()
+        with pytest.raises(ValueError, match="anns: .* holds no Supervisely annotations"):
+            hm.set_heatmap_from_annotations(project / "empty")
+        assert hm.heatmap_mask.max() == 3  # a failure keeps what was shown
+    finally:
+        hm.close()
