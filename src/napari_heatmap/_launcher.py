@@ -20,6 +20,7 @@ import numpy as np
 from ._headless import (
     NO_DISPLAY_INTERACTIVE,
     NO_DISPLAY_NO_XVFB,
+    XVFB_SCREEN,
     has_display,
     run_under_xvfb,
     xvfb_run,
@@ -56,7 +57,7 @@ output:
 
 display:
   the napari window needs a display (DISPLAY or WAYLAND_DISPLAY). Without one, --screenshot
-  re-runs under Xvfb (xvfb-run -a -s "-screen 0 1400x1000x24") when xvfb-run is installed;
+  re-runs under Xvfb (xvfb-run -a -s "{XVFB_SCREEN}") when xvfb-run is installed;
   an interactive window cannot be shown and the command exits with status 2.
 
 exit status: 0 done, 2 bad input or no display.
