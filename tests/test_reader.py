@@ -517,6 +517,18 @@ def test_an_annotation_reached_twice_counts_once(project):
     )
 
 
+def test_dataset_with_empty_ann_opens_its_nested_datasets(tmp_path):
+    root = tmp_path / "project"
+    write_json(root / "meta.json", meta_json())
+    (root / "parent" / "ann").mkdir(parents=True)  # the dataset itself holds nothing
+    write_item(root / "parent" / "datasets" / "kid", "k.png", [rect("car", 0, 0, 9, 9)])
+    reader = napari_get_reader(str(root / "parent"))
+    assert reader is not None
+    by = layers_by_name(reader(str(root / "parent")))
+    grid, _, _ = by["density (parent)"]
+    assert grid.max() == 1 and "car (k.png)" in by
+
+
 # --------------------------------------------------------------------------- viewer.open
 
 
