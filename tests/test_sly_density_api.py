@@ -102,3 +102,12 @@ def test_heatmap_from_a_folder_with_a_broken_file_skips_it_too(project):
         assert hm.heatmap_mask.max() == 3  # a failure keeps what was shown
     finally:
         hm.close()
+
+
+def test_a_broken_meta_is_reported_and_the_folder_still_counts(project):
+    (project / "meta.json").write_text("{not json")
+    with pytest.warns(SuperviselyWarning) as seen:
+        grid = density_map(project)
+    messages = [str(w.message) for w in seen]
+    assert any("meta.json not used, classes get default colours" in m for m in messages)
+    assert grid.max() == 3

@@ -103,8 +103,11 @@ def _read_folder(layout: SuperviselyLayout, out: list[Annotation]) -> _Skipped:
         try:
             meta = load_meta(layout.meta_path)
         except (OSError, ValueError) as e:
-            warnings.warn(f"{layout.meta_path}: not used, classes read from each object: {e}",
-                          SuperviselyWarning, stacklevel=4)
+            reason = getattr(e, "reason", None) or e
+            warnings.warn(  # the reader's wording
+                f"{layout.meta_path} not used, classes get default colours: {reason}",
+                SuperviselyWarning, stacklevel=4,
+            )
             meta = ProjectMeta({}, layout.meta_path)
     for item in layout.items:
         try:
