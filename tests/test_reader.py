@@ -18,7 +18,7 @@ from napari_heatmap._layers import layer_contrast_limits
 from napari_heatmap._reader import napari_get_reader, read_supervisely
 from napari_heatmap.supervisely import density_map
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "supervisely"
+REAL = Path(__file__).resolve().parent / "data" / "supervisely"  # see its SOURCES.md
 
 COLOURS = {
     "car": "#FF0000",
@@ -445,9 +445,8 @@ def test_reader_module_does_not_import_qt():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared real Supervisely samples not present")
 def test_real_platform_export_project_opens(notes):
-    root = SHARED / "bitmaps-platform-export"
+    root = REAL / "bitmaps-platform-export"
     by = layers_by_name(read_supervisely(root))
     grid, kw, _ = by["density (bitmaps-platform-export)"]
     assert grid.shape == (888, 1280) and grid.max() == 3
@@ -455,7 +454,7 @@ def test_real_platform_export_project_opens(notes):
     assert (sy * 888, sx * 1280) == pytest.approx((853, 1280))  # over image_1 (853 x 1280)
     labels = [kw["name"] for _, kw, kind in by.values() if kind == "labels"]
     assert labels and all(n.endswith("(image_1.jpg)") for n in labels)
-    legacy = read_supervisely(SHARED / "legacy-format")
+    legacy = read_supervisely(REAL / "legacy-format")
     assert {kind for _, _, kind in legacy} >= {"shapes", "points", "labels", "image"}
 
 
@@ -516,3 +515,51 @@ def test_an_annotation_reached_twice_counts_once(project):
     np.testing.assert_array_equal(
         by["density (3 annotations)"][0], density_map(sorted(project.rglob("ann/*.json")))
     )
+
+
+def test_dataset_with_empty_ann_opens_its_nested_datasets(tmp_path):
+    root = tmp_path / "project"
+    write_json(root / "meta.json", meta_json())
+    (root / "parent" / "ann").mkdir(parents=True)  # the dataset itself holds nothing
+    write_item(root / "parent" / "datasets" / "kid", "k.png", [rect("car", 0, 0, 9, 9)])
+    reader = napari_get_reader(str(root / "parent"))
+    assert reader is not None
+    by = layers_by_name(reader(str(root / "parent")))
+    grid, _, _ = by["density (parent)"]
+    assert grid.max() == 1 and "car (k.png)" in by
+
+
+# --------------------------------------------------------------------------- viewer.open
+
+
+def test_viewer_open_of_a_project_meta_json_needs_no_plugin_name(project):
+    # napari's own plugin manager: napari's builtins and every installed plugin, as a user has.
+    from napari.components import ViewerModel
+    from npe2 import PluginManager
+
+    PluginManager.instance().discover()
+    viewer = ViewerModel()
+    viewer.open(str(project / "meta.json"), plugin=None)  # ours is the only reader for it
+    names = [layer.name for layer in viewer.layers]
+    assert names[:2] == ["a.png", "density (project)"]
+
+
+def test_viewer_open_of_a_folder_with_the_installed_plugin(project):
+    from napari.components import ViewerModel
+    from npe2 import PluginManager
+
+    PluginManager.instance().discover()
+    viewer = ViewerModel()
+    viewer.open(project, plugin="napari-heatmap")
+    assert "density (project)" in [layer.name for layer in viewer.layers]
+
+
+def test_why_a_bare_viewer_open_of_a_folder_cannot_reach_our_reader():
+    # napari >= 0.6 forces its built-in reader unless `plugin=` says otherwise; the README
+    # tells users to name the plugin (or open meta.json). If napari changes this default,
+    # this test fails and the README's advice should be revisited.
+    import inspect
+
+    from napari.components import ViewerModel
+
+    assert inspect.signature(ViewerModel.open).parameters["plugin"].default == "napari"

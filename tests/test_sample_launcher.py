@@ -76,7 +76,7 @@ def test_load_mask_reads_npy_and_images_as_gray(tmp_path):
     gray = load_mask(tmp_path / "m.png")
     assert gray.shape == (5, 6) and gray.dtype == np.uint16 and gray.max() > 0
     (tmp_path / "bad.png").write_bytes(b"not an image")
-    with pytest.raises(ValueError, match="cannot read mask"):
+    with pytest.raises(ValueError, match="mask: cannot read"):
         load_mask(tmp_path / "bad.png")
 
 
@@ -123,7 +123,7 @@ def test_launcher_screenshot_as_jpeg_and_bad_suffix(tmp_path):
     assert shot is not None and shot.mean() > 20
     proc = subprocess.run([*run, "--screenshot", str(tmp_path / "shot.gif")], env=env,
                           capture_output=True, text=True, timeout=90, check=False)
-    assert proc.returncode == 2 and "--screenshot must end in" in proc.stderr
+    assert proc.returncode == 2 and "--screenshot: " in proc.stderr and "must end in" in proc.stderr
 
 
 @pytest.mark.gui

@@ -116,3 +116,29 @@ def test_is_supervisely_json_declines_other_files(tmp_path):
 def test_a_meta_file_is_not_an_annotation_layout(project):
     assert is_supervisely_json(project / "meta.json")
     assert find_annotations(project / "meta.json") is None
+
+
+def test_dataset_with_an_empty_ann_counts_its_nested_datasets(tmp_path):
+    root = tmp_path / "proj"
+    put(root / "meta.json", META)
+    (root / "parent" / "ann").mkdir(parents=True)  # its own ann/ is empty
+    put(root / "parent" / "datasets" / "kid" / "ann" / "k.json", ann_json())
+    put(root / "parent" / "datasets" / "kid" / "datasets" / "deep" / "ann" / "d.json", ann_json())
+    layout = find_annotations(root / "parent")
+    assert layout is not None and layout.kind == "dataset"
+    assert [(i.dataset, i.name) for i in layout.items] == [
+        ("parent/kid", "k"), ("parent/kid/deep", "d")]
+    assert density_map(root / "parent")[1, 1] == 2
+
+
+def test_dataset_without_ann_but_with_nested_datasets_is_a_dataset(tmp_path):
+    put(tmp_path / "parent" / "datasets" / "kid" / "ann" / "k.json", ann_json())
+    layout = find_annotations(tmp_path / "parent")
+    assert layout is not None and layout.kind == "dataset"
+    assert [i.name for i in layout.items] == ["k"]
+
+
+def test_dataset_with_own_and_nested_annotations_counts_both(project):
+    layout = find_annotations(project / "ds1")
+    assert [(i.dataset, i.name) for i in layout.items] == [
+        ("ds1", "a.jpg"), ("ds1", "b.png"), ("ds1/child", "c.jpg"), ("ds1/child/deep", "d")]

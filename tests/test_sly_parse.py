@@ -453,3 +453,22 @@ def test_crossing_line_gets_a_vertex_where_it_crosses_itself():
     (label,) = a.labels
     assert label.geometry.points.tolist() == [
         [0, 0], [3, 4], [9, 10], [9, 0], [3, 4], [0, 7], [0, 19]]
+
+
+def test_a_rectangle_under_a_class_declared_as_a_graph_names_the_conflict():
+    meta = load_meta({"classes": [{"title": "pose", "shape": "graph", "color": "#00FF00",
+                                   "geometry_config": {"nodes": {}, "edges": []}}]})
+    data = ann([obj("rectangle", cls="pose", points=pts([[1, 1], [5, 5]]))])
+    with pytest.raises(SuperviselyFormatError) as info:
+        load_annotation(data, meta)
+    text = str(info.value)
+    assert "object 0" in text
+    assert "class 'pose' is declared as 'graph'" in text and "the object is a 'rectangle'" in text
+
+
+def test_a_payload_that_is_simply_broken_is_not_called_a_conflict():
+    meta = load_meta({"classes": [{"title": "car", "shape": "rectangle", "color": "#00FF00"}]})
+    data = ann([obj("rectangle", cls="car", points={"exterior": "nope"})])
+    with pytest.raises(SuperviselyFormatError) as info:
+        load_annotation(data, meta)
+    assert "declared as" not in str(info.value)

@@ -1,4 +1,4 @@
-"""Optional checks on real Supervisely exports in ../shared (skipped when absent)."""
+"""Checks on real Supervisely exports kept in tests/data/supervisely (see its SOURCES.md)."""
 
 from pathlib import Path
 
@@ -13,13 +13,12 @@ from napari_heatmap.supervisely import (
     load_meta,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "supervisely"
+DATA = Path(__file__).resolve().parent / "data" / "supervisely"
 
 
 @pytest.fixture
 def data():
-    if not DATA.is_dir():
-        pytest.skip(f"real samples not present at {DATA}")
+    assert DATA.is_dir(), f"the real samples belong in the repository, at {DATA}"
     return DATA
 
 

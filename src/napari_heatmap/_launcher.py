@@ -1,26 +1,67 @@
 """The ``napari-heatmap`` command: napari with the demo (or your files) and the dock widget.
 
 ``napari-heatmap [--background PATH] [--mask PATH] [--screenshot PATH] [--no-widget]``.
-With ``--screenshot`` the window is rendered to a PNG and the program exits (for docs and
-headless checks under ``xvfb-run``). Bad input prints a message and exits with status 2.
+With ``--screenshot`` the window is rendered to an image file and the program exits; with no
+display it re-runs itself under ``xvfb-run``. Bad input prints one line and exits with status 2
+before any window opens.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._headless import (
+    NO_DISPLAY_INTERACTIVE,
+    NO_DISPLAY_NO_XVFB,
+    XVFB_SCREEN,
+    has_display,
+    run_under_xvfb,
+    xvfb_run,
+)
+from ._output import IMAGE_SUFFIXES, check_image_path
+
 if TYPE_CHECKING:
     from ._heatmap import Heatmap
 
-__all__ = ["build_parser", "load_mask", "main", "open_viewer"]
+__all__ = ["WIDGET_NAME", "build_parser", "load_mask", "main", "open_viewer"]
 
 EXIT_BAD_INPUT = 2
+#: The dock widget's display name in the plugin manifest.
+WIDGET_NAME = "Heatmap"
+#: Image files OpenCV (>= 4.8, as shipped by opencv-python-headless) reads: what --background
+#: and an image --mask accept. OpenCV looks at the content, not the name; these are the names
+#: we promise.
+IMAGE_INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff",
+                        ".webp", ".pbm", ".pgm", ".ppm", ".pnm", ".sr", ".ras", ".hdr", ".pic")
+
+_EPILOG = f"""\
+inputs:
+  --background  an image file: {", ".join(IMAGE_INPUT_SUFFIXES[:9])},
+                {", ".join(IMAGE_INPUT_SUFFIXES[9:])}
+  --mask        a .npy array (H x W, numbers), or one of the image files above read as gray
+                (8 or 16 bit)
+  with neither, the demo opens (gradient background, two Gaussian blobs);
+  --mask alone shows the heatmap on its own;
+  --background alone shows just the image, held by a heatmap without values: give it values
+  later from the dock widget's mask row or the console (heatmap.set_heatmap(array)).
+
+output:
+  --screenshot  {", ".join(IMAGE_SUFFIXES)}; the folder must exist and be writable.
+
+display:
+  the napari window needs a display (DISPLAY or WAYLAND_DISPLAY). Without one, --screenshot
+  re-runs under Xvfb (xvfb-run -a -s "{XVFB_SCREEN}") when xvfb-run is installed;
+  an interactive window cannot be shown and the command exits with status 2.
+
+exit status: 0 done, 2 bad input or no display.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,15 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="napari-heatmap",
         description="Open napari with a heatmap (the demo, or your files) and its controls.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--background", metavar="PATH",
-                        help="background image file (PNG, JPEG, TIFF, ...)")
+                        help="background image file (suffixes below)")
     parser.add_argument("--mask", metavar="PATH",
                         help="heatmap values: a .npy array, or an image file read as gray")
     parser.add_argument("--screenshot", metavar="PATH",
-                        help="save the whole window to this PNG and exit")
+                        help="save the whole window to this image file and exit "
+                             "(works without a display when Xvfb is installed)")
     parser.add_argument("--no-widget", action="store_true", help="do not dock the controls")
     return parser
+
+
+def _check_input_file(path: str | Path, name: str) -> Path:
+    """Return `path` if it is an existing file; the one wording for every input option."""
+    path = Path(os.fspath(path)).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{name}: {str(path)!r} is a directory, not a file")
+    if not path.is_file():
+        raise FileNotFoundError(f"{name}: no such file: {str(path)!r}")
+    return path
 
 
 def load_mask(path: str | Path) -> np.ndarray:
@@ -47,22 +101,32 @@ def load_mask(path: str | Path) -> np.ndarray:
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If it cannot be read.
+        If `path` is a directory or the file cannot be read.
     """
     import cv2
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"mask file not found: {path}")
+    path = _check_input_file(path, "mask")
     if path.suffix.lower() == ".npy":
         try:
             return np.asarray(np.load(path, allow_pickle=False))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read mask {path} as a .npy array: {exc}") from exc
+            raise ValueError(f"mask: cannot read {str(path)!r} as a .npy array: {exc}") from exc
     gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
     if gray is None:
-        raise ValueError(f"cannot read mask {path}: not a .npy file or an image OpenCV reads")
+        raise ValueError(
+            f"mask: cannot read {str(path)!r}: not a .npy file or an image OpenCV reads"
+        )
     return np.asarray(gray)
+
+
+def _load_option(option: str, path: str, loader: Callable[[Path], Any]) -> Any:
+    """Load the file of a command-line `option`; errors are named after the option."""
+    checked = _check_input_file(path, option)
+    try:
+        return loader(checked)
+    except ValueError as exc:
+        reason = str(exc).split(": ", 1)[1] if ": " in str(exc) else str(exc)
+        raise ValueError(f"{option}: {reason}") from exc
 
 
 def open_viewer(
@@ -92,41 +156,47 @@ def open_viewer(
         viewer.close()
         raise
     if widget:
-        viewer.window.add_plugin_dock_widget("napari-heatmap", "Heatmap")
+        viewer.window.add_plugin_dock_widget("napari-heatmap", WIDGET_NAME)
     return viewer, hm
+
+
+def _fail(message: str) -> int:
+    print(f"napari-heatmap: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``napari-heatmap`` command; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    if args.screenshot:
-        from ._qt._screenshot import IMAGE_SUFFIXES
-
-        if Path(args.screenshot).suffix.lower() not in IMAGE_SUFFIXES:
-            print(f"napari-heatmap: --screenshot must end in one of {', '.join(IMAGE_SUFFIXES)}",
-                  file=sys.stderr)
-            return EXIT_BAD_INPUT
     try:
+        if args.screenshot:
+            check_image_path(args.screenshot, "--screenshot")
         from ._background import load_background
 
-        background = None if args.background is None else load_background(args.background)
-        mask = None if args.mask is None else load_mask(args.mask)
+        background = (None if args.background is None
+                      else _load_option("--background", args.background, load_background))
+        mask = None if args.mask is None else _load_option("--mask", args.mask, load_mask)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"napari-heatmap: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(exc))
+    if not has_display():
+        if not args.screenshot:
+            return _fail(NO_DISPLAY_INTERACTIVE)
+        xvfb = xvfb_run()
+        if xvfb is None:
+            return _fail(NO_DISPLAY_NO_XVFB)
+        return run_under_xvfb(xvfb, argv)
     try:
         viewer, _ = open_viewer(background, mask, widget=not args.no_widget)
     except (ValueError, TypeError) as exc:
-        print(f"napari-heatmap: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _fail(str(exc))
     if args.screenshot:
         from ._qt._screenshot import save_window
 
         try:
             path = save_window(viewer, args.screenshot)
         except (OSError, ValueError) as exc:
-            print(f"napari-heatmap: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return _fail(str(exc))
         finally:
             viewer.close()
         print(f"napari-heatmap: saved {path}")

@@ -9,10 +9,9 @@ from typing import Any
 import cv2
 from qtpy.QtWidgets import QApplication
 
-__all__ = ["IMAGE_SUFFIXES", "process_events", "save_window"]
+from .._output import IMAGE_SUFFIXES, check_image_path
 
-#: File types a screenshot can be written as.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+__all__ = ["IMAGE_SUFFIXES", "process_events", "save_window"]
 
 
 def process_events(seconds: float = 0.5) -> None:
@@ -39,14 +38,11 @@ def save_window(viewer: Any, path: str | Path, size: tuple[int, int] = (1200, 80
     Raises
     ------
     ValueError
-        If the suffix is not an image type we write.
+        If the suffix is not an image type we write or the folder is missing or not
+        writable (checked before the window is shown, see `check_image_path`).
     """
-    path = Path(path)
+    path = check_image_path(path)
     suffix = path.suffix.lower()
-    if suffix not in IMAGE_SUFFIXES:
-        kinds = ", ".join(IMAGE_SUFFIXES)
-        raise ValueError(f"screenshot: {str(path)!r} must end in one of {kinds}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     viewer.window.resize(*size)
     viewer.window.show()
     process_events()

@@ -5,13 +5,7 @@ Pure: imports numpy and OpenCV, never napari or Qt.
 
 from ._annotation import Annotation, Label, annotation_from_any, load_annotation
 from ._errors import SuperviselyFormatError, SuperviselyWarning
-from ._folders import (
-    AnnotationItem,
-    SuperviselyLayout,
-    annotation_sources,
-    find_annotations,
-    is_supervisely_json,
-)
+from ._folders import AnnotationItem, SuperviselyLayout, find_annotations, is_supervisely_json
 from ._meta import ObjClass, ProjectMeta, find_meta_for, load_meta
 from ._raster import add_geometry, density_map, grid_size, oriented_bbox_corners, resize_geometry
 from ._shapes import (
@@ -29,6 +23,7 @@ from ._shapes import (
     Polyline,
     Rectangle,
 )
+from ._sources import annotation_sources, read_sources
 
 __all__ = [
     "AlphaMask",
@@ -63,5 +58,6 @@ __all__ = [
     "load_annotation",
     "load_meta",
     "oriented_bbox_corners",
+    "read_sources",
     "resize_geometry",
 ]

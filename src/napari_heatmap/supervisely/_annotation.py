@@ -107,6 +107,28 @@ def _geometry_type(obj: Mapping[str, Any], cls: ObjClass | None) -> str:
     return "any"
 
 
+def _own_geometry_type(obj: Mapping[str, Any]) -> str | None:
+    """Return the geometry the object names itself (else its payload hints), or ``None``."""
+    named = obj.get("geometryType", obj.get("shape"))
+    if isinstance(named, str) and named in GEOMETRY_TYPES and named != "any":
+        return named
+    if isinstance(obj.get("bitmap"), Mapping):
+        return "bitmap"
+    return next((gtype for key, gtype in _PAYLOAD_HINTS if key in obj), None)
+
+
+def _conflict(reason: str, obj: Mapping[str, Any], cls: ObjClass | None) -> str:
+    """Name a class/shape conflict plainly when it is why the payload did not parse."""
+    own = _own_geometry_type(obj)
+    if cls is None or cls.shape == "any" or own is None or own == cls.shape:
+        return reason
+    return (
+        f"class {cls.title!r} is declared as {cls.shape!r} in the project meta but the object "
+        f"is a {own!r}; the meta's shape decides how an object is read (as in the Supervisely "
+        f"SDK), and as a {cls.shape!r} it fails: {reason}"
+    )
+
+
 def _parse(data: Any, meta: ProjectMeta | None, path: Path | None) -> Annotation:
     if not isinstance(data, Mapping):
         raise SuperviselyFormatError("annotation must be a JSON object", path)
@@ -125,7 +147,11 @@ def _parse(data: Any, meta: ProjectMeta | None, path: Path | None) -> Annotation
             if meta is not None and cls is None:
                 missing.add(name)
             gtype = _geometry_type(obj, cls)
-            pieces = crop_geometry(parse_geometry(gtype, obj, img_size, cls), img_size)
+            try:
+                geometry = parse_geometry(gtype, obj, img_size, cls)
+            except SuperviselyFormatError as e:
+                raise SuperviselyFormatError(_conflict(e.reason, obj, cls)) from None
+            pieces = crop_geometry(geometry, img_size)
         except SuperviselyFormatError as e:
             raise SuperviselyFormatError(e.reason, path, index) from None
         color = cls.color if cls is not None else default_color(name)

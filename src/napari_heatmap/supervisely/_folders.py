@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -182,14 +181,28 @@ def _datasets(folder: Path, prefix: str) -> list[tuple[Path, str]]:
     return out
 
 
+def _dataset_tree_items(folder: Path) -> list[AnnotationItem]:
+    """Annotations of a dataset folder and of the datasets nested in its ``datasets/``.
+
+    A dataset may hold nothing itself and everything in its children.
+    """
+    items = _dataset_items(folder, folder.name)
+    nested = folder / "datasets"
+    if nested.is_dir():
+        for sub, name in _datasets(nested, f"{folder.name}/"):
+            items += _dataset_items(sub, name)
+    return items
+
+
 def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
     """Find the annotation files of a file, dataset folder or project folder.
 
     Parameters
     ----------
     path : str or os.PathLike
-        An annotation JSON file; a dataset folder (holding ``ann/``) or its ``ann/`` folder; or
-        a project folder (``meta.json``/``classes.json`` plus datasets).
+        An annotation JSON file; a dataset folder (holding ``ann/`` or nested ``datasets/``,
+        whose annotations count too) or its ``ann/`` folder; or a project folder
+        (``meta.json``/``classes.json`` plus datasets).
 
     Returns
     -------
@@ -219,9 +232,9 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
         return None
     if p.name == "ann" and not (p / "ann").is_dir():
         p = p.parent
-    if (p / "ann").is_dir():
-        return SuperviselyLayout("dataset", p, find_meta_for(p), _dataset_items(p, p.name))
     meta = next((p / n for n in META_NAMES if (p / n).is_file()), None)
+    if (p / "ann").is_dir() or (meta is None and (p / "datasets").is_dir()):
+        return SuperviselyLayout("dataset", p, find_meta_for(p), _dataset_tree_items(p))
     datasets = _datasets(p, "")
     items = [item for folder, name in datasets for item in _dataset_items(folder, name)]
     if meta is None and not items:
@@ -231,38 +244,3 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
 
 def _glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
-
-
-def annotation_sources(anns: object) -> list[Any]:
-    """Flatten what ``set_heatmap_from_annotations`` accepts into single annotations.
-
-    A single path, dict or annotation object counts as a list of one; a dataset or project
-    folder (alone or in the list) stands for all of its annotation files.
-
-    Raises
-    ------
-    ValueError
-        If a folder holds no Supervisely annotations.
-    TypeError
-        If ``anns`` is not an annotation, a path or an iterable of them.
-    """
-    single = isinstance(anns, str | os.PathLike | dict) or hasattr(anns, "to_json")
-    if single:
-        items: list[Any] = [anns]
-    elif isinstance(anns, Iterable):
-        items = list(anns)
-    else:
-        raise TypeError(
-            "anns must be annotations, JSON dicts, paths (files or folders) or a list of "
-            f"them; got {type(anns).__name__}"
-        )
-    out: list[Any] = []
-    for item in items:
-        if isinstance(item, str | os.PathLike) and Path(item).is_dir():
-            layout = find_annotations(item)
-            if layout is None or not layout.items:
-                raise ValueError(f"anns: {os.fspath(item)!r} holds no Supervisely annotations")
-            out += [found.ann_path for found in layout.items]
-        else:
-            out.append(item)
-    return out

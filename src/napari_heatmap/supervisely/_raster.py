@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._annotation import Annotation, annotation_from_any
+from ._annotation import Annotation
 from ._errors import SuperviselyWarning
 from ._shapes import (
     AlphaMask,
@@ -35,6 +35,7 @@ from ._shapes import (
     Polyline,
     Rectangle,
 )
+from ._sources import read_sources
 
 __all__ = ["add_geometry", "density_map", "grid_size", "oriented_bbox_corners", "resize_geometry"]
 
@@ -368,8 +369,19 @@ def _add(grid: np.ndarray, g: Geometry, stats: _Stats) -> None:
 # --------------------------------------------------------------------------- density
 
 
+def _no_labels_message(anns: list[Annotation], object_name: str | None) -> str:
+    present = sorted({lb.class_name for a in anns for lb in a.labels})
+    if object_name is None:
+        return f"No labels found for object_name=None: the {len(anns)} annotation(s) hold none"
+    classes = ", ".join(repr(c) for c in present) if present else "none"
+    return (
+        f"No labels found for object_name={object_name!r}; "
+        f"the classes with labels are: {classes}"
+    )
+
+
 def density_map(
-    annotations: Iterable[Any],
+    annotations: Iterable[Any] | Any,
     size: tuple[int, int] | None = None,
     width: int | None = None,
     height: int | None = None,
@@ -379,9 +391,13 @@ def density_map(
 
     Parameters
     ----------
-    annotations : iterable
-        Items accepted by `annotation_from_any`: parsed annotations, JSON dicts, paths to
-        annotation files (meta found by walking up), or objects with ``to_json()``.
+    annotations : iterable or single item
+        Items accepted by `annotation_from_any` (parsed annotations, JSON dicts, paths to
+        annotation files with the meta found by walking up, objects with ``to_json()``) and
+        paths of dataset or project folders, which stand for all their annotation files; one
+        item alone counts as a list of one. A file inside a folder that cannot be read is
+        skipped with a `SuperviselyWarning` (like the napari reader); a broken file given by
+        name raises.
     size : tuple of int, optional
         ``(height, width)`` of the grid; the same as passing both `height` and `width`.
     width, height : int, optional
@@ -398,7 +414,9 @@ def density_map(
     Raises
     ------
     ValueError
-        For no annotations, no matching label, or invalid sizes.
+        For no annotations, a folder without annotations, a broken file given by name, no
+        readable file in the folders given, no matching label (the message lists the classes
+        there are), or invalid sizes.
     """
     if size is not None:
         if not isinstance(size, tuple | list) or len(size) != 2:
@@ -406,7 +424,7 @@ def density_map(
         if (height is not None and height != size[0]) or (width is not None and width != size[1]):
             raise ValueError("size conflicts with height/width")
         height, width = size
-    anns: list[Annotation] = [annotation_from_any(a) for a in annotations]
+    anns: list[Annotation] = read_sources(annotations)
     if not anns:
         raise ValueError("annotations list should have at least one element")
     out_h, out_w = grid_size([a.img_size for a in anns], width=width, height=height)
@@ -415,7 +433,7 @@ def density_map(
         for a in anns
     ]
     if not any(labels for _, labels in matching):
-        raise ValueError(f"No labels found for object_name={object_name!r}")
+        raise ValueError(_no_labels_message(anns, object_name))
     grid = np.zeros((out_h, out_w), np.float32)
     stats = _Stats()
     for ann, labels in matching:

@@ -1,0 +1,158 @@
+"""What the density API accepts, read into annotations: a folder read skips broken files.
+
+`density_map` and ``Heatmap.set_heatmap_from_annotations`` take annotations, JSON dicts, paths
+of files and of dataset or project folders, alone or in a list. A file given by name must be
+readable; a file found inside a folder that cannot be read is skipped and reported in one
+`SuperviselyWarning`, as the napari reader does (format notes §9.4).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._annotation import Annotation, annotation_from_any
+from ._errors import SuperviselyWarning
+from ._folders import SuperviselyLayout, find_annotations
+from ._meta import ProjectMeta, load_meta
+
+__all__ = ["annotation_sources", "read_sources"]
+
+#: How many skipped files a warning names.
+REPORT_FIRST = 5
+
+
+def _is_single(obj: object) -> bool:
+    return isinstance(obj, str | os.PathLike | Mapping | Annotation) or hasattr(obj, "to_json")
+
+
+def _folder_layout(item: str | os.PathLike[str], name: str) -> SuperviselyLayout:
+    layout = find_annotations(item)
+    if layout is None or not layout.items:
+        raise ValueError(f"{name}: {os.fspath(item)!r} holds no Supervisely annotations")
+    return layout
+
+
+def annotation_sources(anns: object, name: str = "anns") -> list[Any]:
+    """Check what ``set_heatmap_from_annotations`` accepts and return it as a list.
+
+    A single path, dict or annotation object counts as a list of one. Folders are checked
+    (they must hold Supervisely annotations) and kept as folders: `read_sources` and
+    `density_map` read their files, skipping broken ones.
+
+    Parameters
+    ----------
+    anns : object
+        Annotations, JSON dicts, paths (files or folders), objects with ``to_json()``, or an
+        iterable of them.
+    name : str
+        The parameter name used in error messages.
+
+    Returns
+    -------
+    list
+        The items.
+
+    Raises
+    ------
+    ValueError
+        If a folder holds no Supervisely annotations.
+    TypeError
+        If `anns` is not an annotation, a path or an iterable of them.
+    """
+    if _is_single(anns):
+        items: list[Any] = [anns]
+    elif isinstance(anns, Iterable):
+        items = list(anns)
+    else:
+        raise TypeError(
+            f"{name} must be annotations, JSON dicts, paths (files or folders) or a list of "
+            f"them; got {type(anns).__name__}"
+        )
+    for item in items:
+        if isinstance(item, str | os.PathLike) and Path(item).is_dir():
+            _folder_layout(item, name)
+    return items
+
+
+@dataclass
+class _Skipped:
+    """Files of one folder that could not be read."""
+
+    folder: str
+    total: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def message(self) -> str:
+        lines = [f"{self.folder}: skipped {len(self.reasons)} of {self.total} annotation "
+                 "file(s) that could not be read"]
+        lines += self.reasons[:REPORT_FIRST]
+        if len(self.reasons) > REPORT_FIRST:
+            lines.append(f"... and {len(self.reasons) - REPORT_FIRST} more")
+        return "; ".join(lines)
+
+
+def _read_folder(layout: SuperviselyLayout, out: list[Annotation]) -> _Skipped:
+    skipped = _Skipped(os.fspath(layout.root), total=len(layout.items))
+    meta: ProjectMeta | None = None
+    if layout.meta_path is not None:
+        try:
+            meta = load_meta(layout.meta_path)
+        except (OSError, ValueError) as e:
+            reason = getattr(e, "reason", None) or e
+            warnings.warn(  # the reader's wording
+                f"{layout.meta_path} not used, classes get default colours: {reason}",
+                SuperviselyWarning, stacklevel=4,
+            )
+            meta = ProjectMeta({}, layout.meta_path)
+    for item in layout.items:
+        try:
+            out.append(annotation_from_any(item.ann_path, meta))
+        except (OSError, ValueError) as e:
+            skipped.reasons.append(f"{item.ann_path.name}: {getattr(e, 'reason', None) or e}")
+    return skipped
+
+
+def read_sources(annotations: object, name: str = "annotations") -> list[Annotation]:
+    """Read everything `annotations` stands for (see `annotation_sources`).
+
+    Parameters
+    ----------
+    annotations : object
+        What `annotation_sources` accepts.
+    name : str
+        The parameter name used in error messages.
+
+    Returns
+    -------
+    list of Annotation
+        One per readable annotation, folders expanded in their layout's order.
+
+    Raises
+    ------
+    ValueError
+        If nothing is given, a folder holds no annotations, a file given by name is broken,
+        or no file of the folders given can be read.
+    TypeError
+        For an unsupported input type.
+    """
+    out: list[Annotation] = []
+    skipped: list[_Skipped] = []
+    for item in annotation_sources(annotations, name):
+        if isinstance(item, str | os.PathLike) and Path(item).is_dir():
+            skipped.append(_read_folder(_folder_layout(item, name), out))
+        else:
+            out.append(annotation_from_any(item))
+    failed = [s for s in skipped if s.reasons]
+    if failed and not out:
+        raise ValueError(
+            f"{name}: none of the Supervisely annotation files could be read: "
+            + " | ".join(s.message() for s in failed)
+        )
+    for s in failed:
+        warnings.warn(s.message(), SuperviselyWarning, stacklevel=3)
+    return out
