@@ -430,7 +430,8 @@ def test_napari_opens_a_project_with_the_plugin(project, plugin):
     # a bare ViewerModel has no current viewer to watch: asking for its heatmaps adopts it
     (hm,) = Heatmap.instances(viewer)
     assert hm.heatmap_layer is density and hm.blur_ksize is None
-    grid = density.metadata["napari_heatmap"]["mask"]
+    grid = hm.heatmap_mask  # the counts, no longer kept in the layer's metadata
+    assert density.metadata["napari_heatmap"] == {"widget_id": hm.widget_id, "role": "heatmap"}
     y, x = np.argwhere(grid == grid.max())[0]
     assert hm.click_at(density.data_to_world((y, x))) == (y, x, float(grid.max()))
 
