@@ -513,6 +513,21 @@ def peak_extra(masks: Callable[[], np.ndarray]) -> float:
     return (peak - base) / mask.nbytes
 
 
+def render_peak(mask: np.ndarray) -> float:
+    """Peak bytes allocated by one ``mask_to_rgba`` (the RGBA result included), over mask bytes."""
+    from napari_heatmap import mask_to_rgba
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        mask_to_rgba(mask)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return (peak - base) / mask.nbytes
+
+
 def growth(side: int, calls: int) -> tuple[float, float, int]:
     """Bytes still held after ``calls`` set_heatmap with a new array each time.
 
@@ -542,8 +557,11 @@ def bench_memory(cfg: Config) -> tuple[list[Row], dict[str, float]]:
     peak = peak_extra(alternate(make_mask(side, 0), make_mask(side, 1)))
     peak_nan = peak_extra(alternate(nan_mask(side, 2), nan_mask(side, 3)))
     grown, rss, nbytes = growth(cfg.leak_side, cfg.leak_calls)
+    render = render_peak(make_mask(side, 4))
     rows = [
         Row("set_heatmap peak extra memory", sq(side), peak, None, "x mask", note="tracemalloc"),
+        Row("mask_to_rgba peak extra memory", sq(side), render, None, "x mask",
+            note="tracemalloc; the RGBA result (1x a float32 mask) included; strips"),
         Row(
             "set_heatmap peak extra memory, NaN mask",
             sq(side),
@@ -561,7 +579,7 @@ def bench_memory(cfg: Config) -> tuple[list[Row], dict[str, float]]:
             note=f"tracemalloc; RSS {rss / 1024:+.0f} KiB; mask = {nbytes // 1024} KiB",
         ),
     ]
-    return rows, {"peak": peak, "peak_nan": peak_nan, "growth": grown / nbytes}
+    return rows, {"peak": peak, "peak_nan": peak_nan, "growth": grown / nbytes, "render": render}
 
 
 def rss_bytes() -> int:
@@ -641,6 +659,17 @@ def target_rows(
                 status(value <= 3, extra),
             )
         )
+    rows.append(
+        Row(
+            "target: mask_to_rgba peak extra memory",
+            size,
+            memory["render"],
+            None,
+            "x mask",
+            "≤ 4x mask bytes",
+            status(memory["render"] <= 4, True),
+        )
+    )
     rows.append(
         Row(
             f"target: growth over {cfg.leak_calls} calls",

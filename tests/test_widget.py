@@ -384,3 +384,15 @@ def test_plugin_menu_widget_drives_the_heatmap(make_napari_viewer, qtbot):
     assert hm.opacity == 40.0
     backlog = viewer.window._qt_viewer.console_backlog  # the console opens lazily
     assert backlog[-1]["heatmap"]() is hm
+
+
+def test_dock_refuses_a_width_napari_cannot_place_with_a_message(
+    make_napari_viewer, qtbot, errors
+):
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    before = (hm.width, hm.frame, tuple(hm.heatmap_layer.scale))
+    _type(qtbot, widget.frame_width, "5e-324")
+    assert any("width and height must give each pixel a size" in e for e in errors)
+    assert (hm.width, hm.frame, tuple(hm.heatmap_layer.scale)) == before
+    assert widget.frame_width.exact_value == before[0]  # the field shows the heatmap again
+    hm.set_heatmap(np.ones((4, 6)))  # and the heatmap still works

@@ -33,7 +33,8 @@ class Field:
     all_finite : bool
         Whether gray has no NaN and no inf.
     display : numpy.ndarray
-        gray after the display blur, in data units (float32, or float64 far from zero).
+        gray after the display blur, in data units times :attr:`scale` (float32, or float64
+        far from zero).
     """
 
     mask: Any
@@ -42,9 +43,20 @@ class Field:
     all_finite: bool
     display: np.ndarray
 
+    @property
+    def scale(self) -> float:
+        """The power of two the display field holds the data at (1.0 for ordinary data)."""
+        return pl.display_scale(self.data_range)
+
     def limits(self, vmin: float | None, vmax: float | None) -> tuple[float, float] | None:
         """Return the limits actually used with these settings (None: nothing finite)."""
         return pl.infer_limits(self.data_range, vmin, vmax)
+
+    def display_limits(
+        self, limits: tuple[float, float] | None
+    ) -> tuple[float, float] | None:
+        """Return limits in the display field's units (times :attr:`scale`)."""
+        return pl.scaled(limits, self.scale)
 
     def reblurred(
         self, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None

@@ -43,7 +43,14 @@ from ._layers import (
     limits_from_layer,
     napari_colormap,
 )
-from ._placement import DEFAULT_ORIGIN, frame_size, layer_extent, layer_transform, pixel_at
+from ._placement import (
+    DEFAULT_ORIGIN,
+    check_pixel_size,
+    frame_size,
+    layer_extent,
+    layer_transform,
+    pixel_at,
+)
 from ._settings import Settings
 
 if TYPE_CHECKING:
@@ -146,6 +153,11 @@ class Heatmap:
             import napari
 
             viewer = napari.current_viewer() or napari.Viewer()
+        elif not hasattr(getattr(viewer, "__wrapped__", viewer), "layers"):
+            raise TypeError(
+                f"viewer must be a napari.Viewer, a ViewerModel or None; got "
+                f"{type(viewer).__name__}"
+            )
         self._attach(viewer)
 
     @classmethod
@@ -221,12 +233,14 @@ class Heatmap:
         self._field = field
         self._limits = limits
         self._origin = origin
-        _check_frame(self._natural_size(), settings.width, settings.height)
+        _check_frame(self._natural_size(), settings.width, settings.height,
+                     [None if field is None else field.gray.shape])
         self._click: tuple[int, int, float] | None = None
         self._callbacks: list[ClickCallback] = []
         self._mask_source: Layer | None = None
         self._display_range: tuple[float, float] | None = None
         self._pushing = False
+        self._busy = False
         self._removing = False
         self._user_removal = False
         self._last_notice = -math.inf
@@ -474,17 +488,18 @@ class Heatmap:
         """
         self._check_open()
         s = self._settings
-        field = None if mask is None else self._prepare(mask, s)
+        with self._computing():
+            field = None if mask is None else self._prepare(mask, s)
         limits = pl.infer_limits(None if field is None else field.data_range, s.vmin, s.vmax)
         natural = self._background.shape[:2] if self._background is not None else (
             None if field is None else field.gray.shape)
-        _check_frame(natural, s.width, s.height)
+        _check_frame(natural, s.width, s.height, [None if field is None else field.gray.shape])
         self._field, self._limits, self._display_range = field, limits, None
         self._mask_source = None
         self._clear_click()
         self._sync_heatmap()
-        self.events.mask(value=self.heatmap_mask)
-        self.events.limits(value=self._limits)
+        self._emit("mask", self.heatmap_mask)
+        self._emit("limits", self._limits)
 
     def set_heatmap_from_layer(self, layer: Image) -> None:
         """Show the data of an image layer as the mask; hide that layer and remember it.
@@ -497,7 +512,7 @@ class Heatmap:
         self.set_heatmap(np.asarray(layer.data))
         self._mask_source = layer
         layer.visible = False
-        self.events.mask(value=self.heatmap_mask)
+        self._emit("mask", self.heatmap_mask)
 
     def set_background(self, image: Any) -> None:
         """Show a new background (None removes it). A failure keeps the previous one."""
@@ -505,11 +520,12 @@ class Heatmap:
         background = None if image is None else load_background(image)
         natural = background.shape[:2] if background is not None else (
             None if self._field is None else self._field.gray.shape)
-        _check_frame(natural, self._settings.width, self._settings.height)
+        _check_frame(natural, self._settings.width, self._settings.height,
+                     [None if self._field is None else self._field.gray.shape])
         self._background = background
         self._sync_background()
         self._place_layers()
-        self.events.background(value=self._background)
+        self._emit("background", self._background)
 
     def set_heatmap_from_annotations(
         self, anns: Iterable[Any], object_name: str | None = None
@@ -555,7 +571,11 @@ class Heatmap:
         """Return the raw mask value at mask pixel (y, x) (channel mean for H×W×C masks)."""
         if self._field is None:
             raise ValueError("value_at: there is no heatmap_mask")
-        return float(self._field.gray[int(y), int(x)])
+        gray = self._field.gray
+        for name, index, size in (("y", y, gray.shape[0]), ("x", x, gray.shape[1])):
+            if not 0 <= int(index) < size:
+                raise IndexError(f"value_at: {name}={index!r} is outside the mask (0..{size - 1})")
+        return float(gray[int(y), int(x)])
 
     def pixel_at(self, world: Iterable[float]) -> tuple[int, int] | None:
         """Return the mask pixel (y, x) under a world position, or None outside the heatmap."""
@@ -578,16 +598,16 @@ class Heatmap:
             return None
         y, x = target
         value = self.value_at(y, x)
-        self._click = (y, x, value)
+        click = self._click = (y, x, value)
         self._interaction.show_marker(world, value)
-        self.events.click(value=self._click)
+        self._emit("click", self._click)
         for func in list(self._callbacks):
             try:
                 func(y, x, value)
             except Exception as exc:  # a user callback must not break the others
                 logger.exception("click callback %r raised", func)
                 show_error(f"napari-heatmap: click callback {_name(func)} raised {exc!r}")
-        return self._click
+        return click
 
     def to_rgba(self) -> np.ndarray:
         """Return the heatmap layer's picture as ``(H, W, 4)`` uint8 RGBA (before opacity).
@@ -598,8 +618,12 @@ class Heatmap:
             raise ValueError("to_rgba: there is no heatmap_mask")
         s = self._settings
         return pl.rgba_from_display(
-            self._field.display, self._limits, s.colormap, s.transparent_low
+            self._field.display, self._display_limits(), s.colormap, s.transparent_low
         )
+
+    def _display_limits(self) -> tuple[float, float] | None:
+        """Return the limits in the display field's units (see ``_pipeline.display_scale``)."""
+        return self._limits if self._field is None else self._field.display_limits(self._limits)
 
     def layer_metadata(self, role: str) -> dict[str, Any]:
         """Return the metadata that marks a layer as this heatmap's (``role``: its part)."""
@@ -610,6 +634,7 @@ class Heatmap:
         viewer = self.viewer
         if viewer is None:
             return
+        self._check_open()  # not from inside its own blur_function
         self._interaction.disconnect()
         if self.heatmap_layer is not None:
             self._unbind_layer(self.heatmap_layer)
@@ -620,7 +645,7 @@ class Heatmap:
         viewer.layers.events.removed.disconnect(self._on_layer_removed)
         self.viewer = None
         _registry.unregister(self, viewer)
-        self.events.closed()
+        self._emit("closed", None)
 
     def __repr__(self) -> str:
         shape = None if self._field is None else self._field.gray.shape
@@ -654,24 +679,42 @@ class Heatmap:
         if field is not None and (new.blur_ksize, new.blur_function) != (
             old.blur_ksize, old.blur_function
         ):
-            field = field.reblurred(new.blur_ksize, new.blur_function)
+            with self._computing():
+                field = field.reblurred(new.blur_ksize, new.blur_function)
         limits = pl.infer_limits(None if field is None else field.data_range, new.vmin, new.vmax)
         if "width" in changed or "height" in changed:
-            _check_frame(self._natural_size(), new.width, new.height)
-        reblurred = field is not self._field
+            _check_frame(self._natural_size(), new.width, new.height,
+                         [None if field is None else field.gray.shape])
+        before = (self._settings, self._field, self._limits, self._display_range)
         self._settings, self._field, self._limits = new, field, limits
-        if reblurred:
-            self._display_range = None
-            if self.heatmap_layer is not None and field is not None:
-                with self._pushing_to_layer():
-                    self.heatmap_layer.data = field.display
-        self._push()
-        if "width" in changed or "height" in changed:
-            self._place_layers()
+        try:
+            self._show(reblurred=field is not before[1], placed="width" in changed
+                       or "height" in changed)
+        except Exception as exc:  # napari refused it: put everything back as it was
+            self._settings, self._field, self._limits, self._display_range = before
+            try:
+                self._show(reblurred=field is not before[1], placed=True)
+            except Exception:
+                logger.exception("napari-heatmap: could not restore the heatmap layer")
+            raise ValueError(
+                f"{', '.join(changed)}: napari could not show this change ({exc}); "
+                "nothing was changed"
+            ) from exc
         for name in dict.fromkeys(e for key in changed for e in _EVENTS[key]):
             value = self.frame if name == "frame" else (
                 (new.blur_ksize, new.blur_function) if name == "blur" else getattr(self, name))
-            getattr(self.events, name)(value=value)
+            self._emit(name, value)
+
+    def _show(self, *, reblurred: bool, placed: bool) -> None:
+        """Make the layers show the committed state (the field too when it was re-blurred)."""
+        if reblurred:
+            self._display_range = None
+            if self.heatmap_layer is not None and self._field is not None:
+                with self._pushing_to_layer():
+                    self.heatmap_layer.data = self._field.display
+        self._push()
+        if placed:
+            self._place_layers()
 
     @contextmanager
     def _pushing_to_layer(self) -> Iterator[None]:
@@ -688,7 +731,7 @@ class Heatmap:
             return
         s = self._settings
         cmap = napari_colormap(s.colormap, s.transparent_low, is_constant(self._limits))
-        clim = layer_contrast_limits(self._limits)
+        clim = layer_contrast_limits(self._display_limits())
         with self._pushing_to_layer():  # each set costs napari a thumbnail: set what changed
             if layer.colormap is not cmap:
                 layer.colormap = cmap
@@ -727,14 +770,15 @@ class Heatmap:
     def _fold(self, kind: str, layer: Image) -> None:
         if kind == "contrast_limits":
             clim = tuple(float(v) for v in layer.contrast_limits)
-            if clim == layer_contrast_limits(self._limits):
+            if clim == layer_contrast_limits(self._display_limits()):
                 return
             if self._is_auto_contrast(clim):  # napari's auto-contrast: limits from the data
                 self._update(vmin=None, vmax=None)
                 self._push()  # the inferred limits, widened, whether they changed or not
                 return
             vmin, vmax = limits_from_layer((clim[0], clim[1]))
-            self._update(vmin=vmin, vmax=vmax)
+            scale = 1.0 if self._field is None else self._field.scale
+            self._update(vmin=vmin / scale, vmax=vmax / scale)
         elif kind == "colormap":
             choice, transparent_low = decode_colormap(layer.colormap)
             changes: dict[str, Any] = {"colormap": choice}
@@ -772,7 +816,33 @@ class Heatmap:
 
     # ------------------------------------------------------------------ layers
 
+    def _emit(self, name: str, value: Any) -> None:
+        """Announce a change; a listener that raises is reported, never passed to the caller.
+
+        The change is made by then: an exception escaping here would make a setter, a click or
+        ``close`` look failed after it had happened, and stop the click callbacks.
+        """
+        try:
+            getattr(self.events, name)(value=value)
+        except Exception as exc:
+            logger.exception("a listener of Heatmap.events.%s raised", name)
+            show_error(f"napari-heatmap: a listener of events.{name} raised {exc!r}")
+
+    @contextmanager
+    def _computing(self) -> Iterator[None]:
+        """Mark a computation that runs user code (a blur_function): no call may re-enter."""
+        old, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = old
+
     def _check_open(self) -> None:
+        if self._busy:
+            raise RuntimeError(
+                f"{self.widget_id} is computing its display field (in its blur_function): it "
+                "cannot be changed or closed from inside that function"
+            )
         if self.viewer is None:
             raise RuntimeError(
                 f"{self.widget_id} is closed (close() was called or its layers were "
@@ -783,7 +853,7 @@ class Heatmap:
         self._interaction.remove_marker()
         if self._click is not None:
             self._click = None
-            self.events.click(value=None)
+            self._emit("click", None)
 
     def _sync_heatmap(self) -> None:
         viewer = self.viewer
@@ -801,7 +871,8 @@ class Heatmap:
         if self.heatmap_layer is None:
             s = self._settings
             kwargs = heatmap_layer_kwargs(
-                colormap=s.colormap, transparent_low=s.transparent_low, limits=self._limits,
+                colormap=s.colormap, transparent_low=s.transparent_low,
+                limits=self._display_limits(),
                 opacity=s.opacity / 100.0, metadata=self.layer_metadata("heatmap")[LAYER_KEY],
                 transform=self._transform(display.shape),  # placed before napari fits the view
             )
@@ -894,29 +965,36 @@ class Heatmap:
             self.background_layer = None
             self._background = None
             self._place_layers()  # the frame is the mask's now
-            self.events.background(value=None)
-            self.events.frame(value=self.frame)
+            self._emit("background", None)
+            self._emit("frame", self.frame)
         elif layer is self.heatmap_layer:
             self._unbind_layer(layer)
             self.heatmap_layer = None
             self._interaction.disconnect()
             self._field, self._limits, self._display_range = None, None, None
             self._clear_click()
-            self.events.mask(value=None)
-            self.events.limits(value=None)
+            self._emit("mask", None)
+            self._emit("limits", None)
         if self.background_layer is None and self.heatmap_layer is None:
             self.close()  # nothing of ours is left: leave no callbacks behind
 
 
 def _check_frame(
-    natural: tuple[int, ...] | None, width: float | None, height: float | None
+    natural: tuple[int, ...] | None,
+    width: float | None,
+    height: float | None,
+    shapes: Iterable[tuple[int, ...] | None] = (),
 ) -> None:
     frame = frame_size(natural, width, height)
-    if frame is not None and not all(math.isfinite(v) and v > 0 for v in frame):
+    if frame is None:
+        return
+    if not all(math.isfinite(v) and v > 0 for v in frame):
         raise ValueError(
             f"width and height must give a finite frame; width={width!r}, "
             f"height={height!r} give {frame}"
         )
+    check_pixel_size(frame, [shape for shape in (natural, *shapes) if shape is not None],
+                     width, height)
 
 
 def _validate_origin(origin: object) -> tuple[float, float]:

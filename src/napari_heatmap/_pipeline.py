@@ -49,9 +49,19 @@ def reduce_mask(mask: object) -> np.ndarray:
     ValueError
         If ``heatmap_mask`` is empty or not 2-D / 3-D.
     """
+    if isinstance(mask, np.ma.MaskedArray):  # hidden values must not blur into the rest
+        dtype = mask.dtype if np.issubdtype(mask.dtype, np.floating) else np.float64
+        if mask.dtype == np.bool_ or np.issubdtype(mask.dtype, np.number):
+            mask = np.ma.filled(mask.astype(dtype), np.nan)
     if not isinstance(mask, np.ndarray):
         if isinstance(mask, list | tuple):
-            mask = np.asarray(mask)
+            try:
+                mask = np.asarray(mask)
+            except (ValueError, OverflowError) as exc:
+                raise ValueError(
+                    f"heatmap_mask must be a rectangular array (H×W or H×W×C) of numbers; "
+                    f"got a {type(mask).__name__} NumPy cannot make one of ({exc})"
+                ) from None
         else:
             raise TypeError(
                 f"heatmap_mask must be a NumPy array (H×W or H×W×C) of numbers; "
@@ -101,10 +111,45 @@ def validate_limit(name: str, value: object) -> float | None:
         return None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a finite number or None; got {value!r}")
-    out = float(value)
+    out = to_float(name, value)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be a finite number or None; got {value!r}")
     return out
+
+
+def to_float(name: str, value: numbers.Real) -> float:
+    """Return ``float(value)``; an int too large for a float is refused, naming ``name``."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{name} must be a number a float can hold; got an int of "
+            f"{_digits(value)} digits"
+        ) from None
+
+
+def _digits(value: object) -> int:
+    """Return the number of decimal digits of an int (only ints are too large for a float)."""
+    return len(str(value).lstrip("-"))
+
+
+#: Above this magnitude the display field is scaled by a power of two: float32 (and the GPU)
+#: could not hold the values, their blur or their range.
+SAFE_MAGNITUDE = 2.0**100
+
+
+def display_scale(data_range: tuple[float, float] | None) -> float:
+    """Return the power of two the display field is multiplied by (1.0 for ordinary data).
+
+    Masks with finite values beyond ±2**100 (±1.3e30) are drawn from ``gray · scale``, an
+    exact scaling, so every finite value keeps its colour whatever its size.
+    """
+    if data_range is None:
+        return 1.0
+    magnitude = max(abs(data_range[0]), abs(data_range[1]))
+    if magnitude <= SAFE_MAGNITUDE:
+        return 1.0
+    return 2.0 ** -(math.frexp(magnitude)[1] - 100)
 
 
 def infer_limits(
@@ -202,7 +247,8 @@ def display_field(
     blur_ksize : (int, int) or None
         Gaussian kernel size (odd ints), or None for no blur.
     blur_function : callable or None
-        Custom blur; must return an array of gray's shape.
+        Custom blur; must return an array of gray's shape (it sees the data scaled by
+        :func:`display_scale` when that is not 1).
     data_range : (float, float) or None
         The finite range of gray if already known (saves a pass).
     all_finite : bool or None
@@ -211,20 +257,28 @@ def display_field(
     Returns
     -------
     numpy.ndarray
-        Data units, shape of gray: float32, or float64 for data far from zero compared
-        with its range (see :func:`display_offset`: float32 could not hold its colour
-        steps). A new array: gray is never modified.
+        Data units times :func:`display_scale` (1 unless the mask holds values beyond
+        ±2**100), shape of gray: float32, or float64 for data far from zero compared with its
+        range (see :func:`display_offset`: float32 could not hold its colour steps). A new
+        array: gray is never modified.
 
     Raises
     ------
     ValueError
         If ``blur_function`` raises or returns something that is not a real array of
-        gray's shape.
+        gray's shape, or ``blur_ksize`` is too much work for the mask (see
+        :func:`check_blur_work`).
     """
     if data_range is None or all_finite is None:
         data_range, all_finite = finite_stats(gray)
     if data_range is None:  # nothing finite: show nothing
         return np.full(gray.shape, np.nan, np.float32)
+    check_blur_work(gray.shape, blur_ksize if blur_function is None else None)
+    scale = display_scale(data_range)
+    if scale != 1.0:  # huge values: draw gray · 2**-k (exact), see display_scale
+        with np.errstate(over="ignore", under="ignore"):
+            gray = np.multiply(gray, scale, dtype=np.float64)
+        data_range = (data_range[0] * scale, data_range[1] * scale)
     offset = display_offset(data_range, blur_function)
     out = _blurred(gray, blur_ksize, blur_function, data_range, bool(all_finite), offset)
     if offset:  # back to data units, in float64 where the colour steps fit
@@ -269,6 +323,32 @@ def _blurred(
     if nan is not None:
         out[nan] = np.nan
     return out
+
+
+#: The most work a display blur may do: (kx + ky) × pixels. OpenCV's Gaussian blur costs
+#: about that many multiply-adds; 2e9 is about a second on one core of the development machine.
+BLUR_WORK_LIMIT = 2e9
+
+
+def check_blur_work(shape: tuple[int, ...], blur_ksize: tuple[int, int] | None) -> None:
+    """Refuse a Gaussian kernel whose blur would freeze the viewer (a stated ceiling).
+
+    Raises
+    ------
+    ValueError
+        Naming ``blur_ksize``, the work and the ceiling.
+    """
+    if blur_ksize is None:
+        return
+    pixels = int(np.prod(shape[:2]))
+    work = (blur_ksize[0] + blur_ksize[1]) * pixels
+    if work > BLUR_WORK_LIMIT:
+        largest = max(1, int(BLUR_WORK_LIMIT / pixels / 2) // 2 * 2 - 1)
+        raise ValueError(
+            f"blur_ksize {blur_ksize} on a {shape[0]}×{shape[1]} mask is too much work for a "
+            f"display blur ((kx + ky) × pixels = {work:.3g} > {BLUR_WORK_LIMIT:.0e}); use at "
+            f"most about ({largest}, {largest}) here, or a blur_function"
+        )
 
 
 def _call_blur_function(
@@ -336,10 +416,14 @@ def colour_indices(
         idx = np.full(d.shape, MIDDLE_INDEX, np.uint8)
         return idx, t
     with np.errstate(invalid="ignore"):
-        t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
+        t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)  # display_scale keeps hi - lo finite
     # floor(255 t + 0.5): halves round up, as the GPU's uniform colour bins do
     idx = np.floor(np.nan_to_num(t, nan=0.0) * 255.0 + 0.5).astype(np.uint8)
     return idx, t
+
+
+#: Pixels coloured at a time: the float64 scratch arrays stay a strip's size (2 MiB each).
+_COLOUR_PIXELS = 2**18
 
 
 def rgba_from_display(
@@ -353,18 +437,24 @@ def rgba_from_display(
     The colour of a value is the colormap's table entry at ``floor(255 t + 0.5)``; NaN is
     transparent; with ``transparent_low`` so is t < 1/255, except when vmin == vmax (every
     finite value gets the middle colour). The napari colormap (``_layers.py``) and the
-    legend draw with this rule too.
+    legend draw with this rule too. ``limits`` are in the display field's units. Works in
+    strips of rows, so its scratch memory stays small beside the (H, W, 4) result.
     """
     out = np.zeros((*display.shape, 4), np.uint8)
     if limits is None:
         return out
     table = choose_colormap(colormap).table
-    idx, t = colour_indices(display, limits)
-    out[...] = table[idx]
-    opaque = ~np.isnan(t)
-    if transparent_low and limits[0] != limits[1]:
-        opaque &= ~(t < 1.0 / 255.0)
-    out[..., 3] = np.where(opaque, out[..., 3], np.uint8(0))
+    hide_low = transparent_low and limits[0] != limits[1]
+    step = max(1, _COLOUR_PIXELS // max(1, display.shape[1]))
+    for r0 in range(0, display.shape[0], step):
+        rows = slice(r0, r0 + step)
+        idx, t = colour_indices(display[rows], limits)
+        strip = out[rows]
+        strip[...] = table[idx]
+        hidden = np.isnan(t)
+        if hide_low:
+            hidden |= t < 1.0 / 255.0
+        strip[..., 3][hidden] = 0
     return out
 
 
@@ -414,4 +504,12 @@ def mask_to_rgba(
     data_range, all_finite = finite_stats(gray)
     limits = infer_limits(data_range, lo, hi)
     display = display_field(gray, ksize, func, data_range, all_finite)
-    return rgba_from_display(display, limits, choice, bool(transparent_low))
+    return rgba_from_display(display, scaled(limits, display_scale(data_range)), choice,
+                             bool(transparent_low))
+
+
+def scaled(limits: tuple[float, float] | None, scale: float) -> tuple[float, float] | None:
+    """Return limits in the display field's units (see :func:`display_scale`)."""
+    if limits is None or scale == 1.0:
+        return limits
+    return limits[0] * scale, limits[1] * scale

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "DEFAULT_ORIGIN",
+    "check_pixel_size",
     "frame_size",
     "layer_extent",
     "layer_transform",
@@ -28,9 +29,41 @@ def validate_size(name: str, value: object) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive number of world units or None; got {value!r}")
-    if not (math.isfinite(float(value)) and float(value) > 0):
-        raise ValueError(f"{name} must be a positive number of world units or None; got {value!r}")
-    return float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
+    if not (math.isfinite(out) and out > 0):
+        shown = value if out != math.inf else f"an int of {len(str(value))} digits"
+        raise ValueError(f"{name} must be a positive number of world units or None; got {shown}")
+    return out
+
+
+#: A layer's pixel must measure between these many world units: napari's dims need a step
+#: that is a normal, positive float, and the frame must not overflow.
+PIXEL_SIZE_RANGE = (2.0**-100, 2.0**100)
+
+
+def check_pixel_size(
+    frame: Sequence[float], shapes: Sequence[Sequence[int]], width: float | None,
+    height: float | None,
+) -> None:
+    """Refuse a frame whose layers' pixels napari cannot place (a denormal width, say).
+
+    Raises
+    ------
+    ValueError
+        Naming ``width`` and ``height``, the pixel size and the range allowed.
+    """
+    lo, hi = PIXEL_SIZE_RANGE
+    for shape in shapes:
+        for size, n in zip(frame, shape[:2], strict=False):
+            step = float(size) / n
+            if not (math.isfinite(step) and lo <= step <= hi):
+                raise ValueError(
+                    f"width and height must give each pixel a size from {lo:.3g} to {hi:.3g} "
+                    f"world units; width={width!r}, height={height!r} give {step:.3g}"
+                )
 
 
 def frame_size(

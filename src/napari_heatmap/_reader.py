@@ -229,7 +229,7 @@ def _density_layer(anns: list[Annotation], frame: tuple[int, int], title: str) -
     kwargs = heatmap_layer_kwargs(
         colormap=DENSITY_COLORMAP,
         transparent_low=False,
-        limits=field.limits(None, None),
+        limits=field.display_limits(field.limits(None, None)),
         opacity=DENSITY_OPACITY,
         metadata={"role": "heatmap", "density": True, "mask": grid, "settings": settings},
         name=f"density ({title})",

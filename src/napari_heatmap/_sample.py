@@ -69,7 +69,7 @@ def make_demo_sample() -> list[tuple[Any, ...]]:
     heatmap_kwargs = heatmap_layer_kwargs(
         colormap=DEMO_SETTINGS["colormap"],
         transparent_low=DEMO_SETTINGS["transparent_low"],
-        limits=field.limits(DEMO_SETTINGS["vmin"], DEMO_SETTINGS["vmax"]),
+        limits=field.display_limits(field.limits(DEMO_SETTINGS["vmin"], DEMO_SETTINGS["vmax"])),
         opacity=DEMO_OPACITY / 100.0,
         metadata={"role": "heatmap", "token": token, "mask": mask, "settings": settings},
     )

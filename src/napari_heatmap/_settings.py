@@ -37,9 +37,10 @@ def validate_opacity(value: object) -> float:
     """Check ``opacity``: a percentage, clamped to 0-100."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"opacity must be a number from 0 to 100; got {value!r}")
-    if math.isnan(float(value)):
+    out = pl.to_float("opacity", value)
+    if math.isnan(out):
         raise ValueError(f"opacity must be a number from 0 to 100; got {value!r}")
-    return min(100.0, max(0.0, float(value)))
+    return min(100.0, max(0.0, out))
 
 
 def validate_blending(value: object) -> str:
