@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -26,22 +25,18 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 from napari.utils.events import EmitterGroup, Event
-from napari.utils.notifications import show_error, show_info, show_warning
+from napari.utils.notifications import show_error, show_warning
 
 from . import _pipeline as pl
 from . import _registry
 from ._background import load_background, natural_contrast_limits
+from ._binding import LayerBinding
 from ._colormaps import ColormapChoice
 from ._field import Field, prepare
 from ._interaction import DRAG_TOLERANCE_PX, Interaction, format_value
 from ._layers import (
     LAYER_KEY,
-    decode_colormap,
     heatmap_layer_kwargs,
-    is_constant,
-    layer_contrast_limits,
-    limits_from_layer,
-    napari_colormap,
 )
 from ._placement import (
     DEFAULT_ORIGIN,
@@ -77,10 +72,28 @@ _EVENTS = {
     "blending": ("blending",),
     "visible": ("visible",),
 }
-#: Heatmap-layer events folded back into the settings.
-_LAYER_EVENTS = ("contrast_limits", "colormap", "opacity", "blending", "visible", "gamma")
-#: At most one "gamma refused" notification per this many seconds.
-_NOTIFY_EVERY_S = 5.0
+
+
+class _Setting:
+    """A ``Heatmap`` property backed by its settings: read the setting, assign to update it.
+
+    Assigning goes through ``Heatmap._update``: validated whole, pushed to the layer,
+    announced by the setting's events; a bad value raises and changes nothing.
+    """
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(obj._settings, self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._update(**{self.name: value})
 
 
 class Heatmap:
@@ -238,12 +251,9 @@ class Heatmap:
         self._click: tuple[int, int, float] | None = None
         self._callbacks: list[ClickCallback] = []
         self._mask_source: Layer | None = None
-        self._display_range: tuple[float, float] | None = None
-        self._pushing = False
         self._busy = False
         self._removing = False
         self._user_removal = False
-        self._last_notice = -math.inf
         self.events = EmitterGroup(
             source=self, mask=Event, background=Event, colormap=Event, vmin=Event, vmax=Event,
             limits=Event, transparent_low=Event, opacity=Event, blur=Event, frame=Event,
@@ -252,6 +262,7 @@ class Heatmap:
         self.background_layer: Image | None = None
         self.heatmap_layer: Image | None = None
         self._interaction = Interaction(self)
+        self._binding = LayerBinding(self)
         self.viewer: ViewerModel | None = None
 
     def _attach(
@@ -263,7 +274,7 @@ class Heatmap:
         self.viewer = getattr(viewer, "__wrapped__", viewer)  # a plugin widget gets a proxy
         self.background_layer, self.heatmap_layer = background_layer, heatmap_layer
         if heatmap_layer is not None:
-            self._bind_layer(heatmap_layer)
+            self._binding.connect(heatmap_layer)
         self.viewer.layers.events.removed.connect(self._on_layer_removed)
         self._sync_background()
         self._sync_heatmap()
@@ -282,6 +293,19 @@ class Heatmap:
         return _registry.heatmaps(viewer)
 
     # ------------------------------------------------------------------ properties
+
+    # settings-backed properties: reading gives the setting, assigning is a validated update
+    vmin = _Setting("The lower limit as set (None: inferred). See :attr:`limits` for the one used.")
+    vmax = _Setting("The upper limit as set (None: inferred). See :attr:`limits` for the one used.")
+    transparent_low = _Setting("Whether pixels that would get the lowest colour are transparent.")
+    opacity = _Setting("Heatmap opacity in percent, 0-100 (values outside are clamped).")
+    blending = _Setting("How the heatmap layer is blended over the layers beneath (napari's).")
+    visible = _Setting("Whether the heatmap layer is shown (napari's eye button sets it too).")
+    blur_ksize = _Setting("Gaussian blur kernel (odd ints), or None for no blur.")
+    blur_function = _Setting("Custom blur function (wins over :attr:`blur_ksize`), or None.")
+    width = _Setting("Frame width in world units (None: natural size).")
+    height = _Setting("Frame height in world units (None: natural size).")
+
 
     @property
     def heatmap_mask(self) -> Any:
@@ -324,24 +348,6 @@ class Heatmap:
         return self._settings.colormap
 
     @property
-    def vmin(self) -> float | None:
-        """The lower limit as set (None: inferred). See :attr:`limits` for the one used."""
-        return self._settings.vmin
-
-    @vmin.setter
-    def vmin(self, value: float | None) -> None:
-        self._update(vmin=value)
-
-    @property
-    def vmax(self) -> float | None:
-        """The upper limit as set (None: inferred). See :attr:`limits` for the one used."""
-        return self._settings.vmax
-
-    @vmax.setter
-    def vmax(self, value: float | None) -> None:
-        self._update(vmax=value)
-
-    @property
     def limits(self) -> tuple[float, float] | None:
         """The (vmin, vmax) actually used, or None when the mask has no finite value."""
         return self._limits
@@ -350,78 +356,6 @@ class Heatmap:
     def data_range(self) -> tuple[float, float] | None:
         """(min, max) of the finite values of the mask (after reduction to 2-D)."""
         return None if self._field is None else self._field.data_range
-
-    @property
-    def transparent_low(self) -> bool:
-        """Whether pixels that would get the lowest colour are transparent."""
-        return self._settings.transparent_low
-
-    @transparent_low.setter
-    def transparent_low(self, value: bool) -> None:
-        self._update(transparent_low=value)
-
-    @property
-    def opacity(self) -> float:
-        """Heatmap opacity in percent, 0-100 (values outside are clamped)."""
-        return self._settings.opacity
-
-    @opacity.setter
-    def opacity(self, value: float) -> None:
-        self._update(opacity=value)
-
-    @property
-    def blending(self) -> str:
-        """How the heatmap layer is blended over the layers beneath (napari's modes)."""
-        return self._settings.blending
-
-    @blending.setter
-    def blending(self, value: str) -> None:
-        self._update(blending=value)
-
-    @property
-    def visible(self) -> bool:
-        """Whether the heatmap layer is shown (napari's eye button sets it too)."""
-        return self._settings.visible
-
-    @visible.setter
-    def visible(self, value: bool) -> None:
-        self._update(visible=value)
-
-    @property
-    def blur_ksize(self) -> tuple[int, int] | None:
-        """Gaussian blur kernel (odd ints), or None for no blur."""
-        return self._settings.blur_ksize
-
-    @blur_ksize.setter
-    def blur_ksize(self, value: tuple[int, int] | None) -> None:
-        self._update(blur_ksize=value)
-
-    @property
-    def blur_function(self) -> pl.BlurFunction | None:
-        """Custom blur function (wins over :attr:`blur_ksize`), or None."""
-        return self._settings.blur_function
-
-    @blur_function.setter
-    def blur_function(self, value: pl.BlurFunction | None) -> None:
-        self._update(blur_function=value)
-
-    @property
-    def width(self) -> float | None:
-        """Frame width in world units (None: natural size)."""
-        return self._settings.width
-
-    @width.setter
-    def width(self, value: float | None) -> None:
-        self._update(width=value)
-
-    @property
-    def height(self) -> float | None:
-        """Frame height in world units (None: natural size)."""
-        return self._settings.height
-
-    @height.setter
-    def height(self, value: float | None) -> None:
-        self._update(height=value)
 
     @property
     def frame(self) -> tuple[float, float] | None:
@@ -494,7 +428,8 @@ class Heatmap:
         natural = self._background.shape[:2] if self._background is not None else (
             None if field is None else field.gray.shape)
         _check_frame(natural, s.width, s.height, [None if field is None else field.gray.shape])
-        self._field, self._limits, self._display_range = field, limits, None
+        self._field, self._limits = field, limits
+        self._binding.forget_field()
         self._mask_source = None
         self._clear_click()
         self._sync_heatmap()
@@ -637,7 +572,7 @@ class Heatmap:
         self._check_open()  # not from inside its own blur_function
         self._interaction.disconnect()
         if self.heatmap_layer is not None:
-            self._unbind_layer(self.heatmap_layer)
+            self._binding.disconnect(self.heatmap_layer)
         for layer in self.layers:
             self.drop_layer(layer)
         self._interaction.marker_layer = None
@@ -685,13 +620,14 @@ class Heatmap:
         if "width" in changed or "height" in changed:
             _check_frame(self._natural_size(), new.width, new.height,
                          [None if field is None else field.gray.shape])
-        before = (self._settings, self._field, self._limits, self._display_range)
+        before = (self._settings, self._field, self._limits)
         self._settings, self._field, self._limits = new, field, limits
         try:
             self._show(reblurred=field is not before[1], placed="width" in changed
                        or "height" in changed)
         except Exception as exc:  # napari refused it: put everything back as it was
-            self._settings, self._field, self._limits, self._display_range = before
+            self._settings, self._field, self._limits = before
+            self._binding.forget_field()
             try:
                 self._show(reblurred=field is not before[1], placed=True)
             except Exception:
@@ -708,111 +644,13 @@ class Heatmap:
     def _show(self, *, reblurred: bool, placed: bool) -> None:
         """Make the layers show the committed state (the field too when it was re-blurred)."""
         if reblurred:
-            self._display_range = None
+            self._binding.forget_field()
             if self.heatmap_layer is not None and self._field is not None:
-                with self._pushing_to_layer():
+                with self._binding.pushing():
                     self.heatmap_layer.data = self._field.display
-        self._push()
+        self._binding.push()
         if placed:
             self._place_layers()
-
-    @contextmanager
-    def _pushing_to_layer(self) -> Iterator[None]:
-        old, self._pushing = self._pushing, True
-        try:
-            yield
-        finally:
-            self._pushing = old
-
-    def _push(self) -> None:
-        """Make the heatmap layer show the settings, setting only what differs."""
-        layer = self.heatmap_layer
-        if layer is None:
-            return
-        s = self._settings
-        cmap = napari_colormap(s.colormap, s.transparent_low, is_constant(self._limits))
-        clim = layer_contrast_limits(self._display_limits())
-        with self._pushing_to_layer():  # each set costs napari a thumbnail: set what changed
-            if layer.colormap is not cmap:
-                layer.colormap = cmap
-            if tuple(layer.contrast_limits) != clim:
-                layer.contrast_limits = clim
-            if layer.opacity != s.opacity / 100.0:
-                layer.opacity = s.opacity / 100.0
-            if str(layer.blending) != s.blending:
-                layer.blending = s.blending
-            if layer.visible != s.visible:
-                layer.visible = s.visible
-            if layer.gamma != 1:
-                layer.gamma = 1.0
-
-    # ------------------------------------------------------------------ napari -> heatmap
-
-    def _bind_layer(self, layer: Image) -> None:
-        for name in _LAYER_EVENTS:
-            getattr(layer.events, name).connect(self._on_layer_changed)
-
-    def _unbind_layer(self, layer: Image) -> None:
-        for name in _LAYER_EVENTS:
-            getattr(layer.events, name).disconnect(self._on_layer_changed)
-
-    def _on_layer_changed(self, event: Any) -> None:
-        """Fold a change made on the heatmap layer (napari's controls) into the settings."""
-        layer = self.heatmap_layer
-        if self._pushing or layer is None or self.viewer is None:
-            return
-        try:
-            self._fold(event.type, layer)
-        except (ValueError, TypeError) as exc:  # cannot honour it: show the settings again
-            show_warning(f"napari-heatmap: {exc}")
-            self._push()
-
-    def _fold(self, kind: str, layer: Image) -> None:
-        if kind == "contrast_limits":
-            clim = tuple(float(v) for v in layer.contrast_limits)
-            if clim == layer_contrast_limits(self._display_limits()):
-                return
-            if self._is_auto_contrast(clim):  # napari's auto-contrast: limits from the data
-                self._update(vmin=None, vmax=None)
-                self._push()  # the inferred limits, widened, whether they changed or not
-                return
-            vmin, vmax = limits_from_layer((clim[0], clim[1]))
-            scale = 1.0 if self._field is None else self._field.scale
-            self._update(vmin=vmin / scale, vmax=vmax / scale)
-        elif kind == "colormap":
-            choice, transparent_low = decode_colormap(layer.colormap)
-            changes: dict[str, Any] = {"colormap": choice}
-            if transparent_low is not None:
-                changes["transparent_low"] = transparent_low
-            self._update(**changes)
-            self._push()  # napari's own colormap is replaced by the binned one
-        elif kind == "opacity":
-            if layer.opacity != self._settings.opacity / 100.0:
-                self._update(opacity=float(layer.opacity) * 100.0)
-        elif kind == "blending":
-            self._update(blending=str(layer.blending))
-        elif kind == "visible":
-            self._update(visible=bool(layer.visible))
-        elif kind == "gamma" and layer.gamma != 1:
-            self._push()
-            now = time.monotonic()
-            if now - self._last_notice > _NOTIFY_EVERY_S:
-                self._last_notice = now
-                show_info(
-                    "napari-heatmap: gamma stays 1 on a heatmap layer: its colours follow the "
-                    "colormap's table at round(255·t); use vmin/vmax or another colormap"
-                )
-
-    def _is_auto_contrast(self, clim: tuple[float, ...]) -> bool:
-        """Whether napari just set the contrast limits to the display field's range."""
-        if self._field is None:
-            return False
-        if self._display_range is None:
-            from napari.layers.utils.layer_utils import calc_data_range
-
-            lo, hi = calc_data_range(self._field.display)
-            self._display_range = (float(lo), float(hi))
-        return clim == self._display_range
 
     # ------------------------------------------------------------------ layers
 
@@ -862,7 +700,7 @@ class Heatmap:
         if self._field is None:
             if self.heatmap_layer is not None:
                 layer, self.heatmap_layer = self.heatmap_layer, None
-                self._unbind_layer(layer)
+                self._binding.disconnect(layer)
                 self.drop_layer(layer)
             self._interaction.disconnect()
             self._clear_click()
@@ -878,11 +716,11 @@ class Heatmap:
             )
             layer = viewer.add_image(display, **kwargs)
             self.heatmap_layer = layer
-            self._bind_layer(layer)
+            self._binding.connect(layer)
         elif self.heatmap_layer.data is not display:
-            with self._pushing_to_layer():
+            with self._binding.pushing():
                 self.heatmap_layer.data = display
-        self._push()
+        self._binding.push()
         self._interaction.connect()
         self._place_layers()
 
@@ -968,10 +806,11 @@ class Heatmap:
             self._emit("background", None)
             self._emit("frame", self.frame)
         elif layer is self.heatmap_layer:
-            self._unbind_layer(layer)
+            self._binding.disconnect(layer)
             self.heatmap_layer = None
             self._interaction.disconnect()
-            self._field, self._limits, self._display_range = None, None, None
+            self._field, self._limits = None, None
+            self._binding.forget_field()
             self._clear_click()
             self._emit("mask", None)
             self._emit("limits", None)
