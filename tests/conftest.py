@@ -8,6 +8,19 @@ import pytest
 
 
 @pytest.fixture
+def viewer():
+    """A Qt-free napari ViewerModel; its heatmaps are closed afterwards."""
+    from napari.components import ViewerModel
+
+    from napari_heatmap import Heatmap
+
+    v = ViewerModel()
+    yield v
+    for hm in Heatmap.instances(v):
+        hm.close()
+
+
+@pytest.fixture
 def plugin(npe2pm):
     """An isolated npe2 plugin manager holding only the installed napari-heatmap manifest."""
     from npe2 import PluginManifest

@@ -7,7 +7,6 @@ import math
 import cv2
 import numpy as np
 import pytest
-from napari.components import ViewerModel
 from napari.utils._proxies import ReadOnlyWrapper
 from napari.utils.interactions import (
     mouse_move_callbacks,
@@ -20,14 +19,6 @@ from napari_heatmap import Heatmap, colormap_lut, mask_to_rgba
 from napari_heatmap._sample import demo_data
 
 JET = colormap_lut("jet")
-
-
-@pytest.fixture
-def viewer():
-    v = ViewerModel()
-    yield v
-    for hm in Heatmap.instances(v):
-        hm.close()
 
 
 @pytest.fixture

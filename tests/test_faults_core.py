@@ -11,18 +11,11 @@ import pytest
 from napari.components import ViewerModel
 from napari.layers import Image
 
+from _colours import gpu_rgba
 from napari_heatmap import Heatmap, _registry, colormap_lut, mask_to_rgba
 from napari_heatmap._pipeline import BLUR_WORK_LIMIT
 
 JET = colormap_lut("jet")
-
-
-@pytest.fixture
-def viewer():
-    v = ViewerModel()
-    yield v
-    for hm in Heatmap.instances(v):
-        hm.close()
 
 
 @pytest.fixture
@@ -37,12 +30,6 @@ def snapshot(hm):
             None if hm.heatmap_mask is None else id(hm.heatmap_mask))
 
 
-def layer_rgba(layer):
-    lo, hi = layer.contrast_limits
-    t = np.clip((layer.data.astype(np.float64) - lo) / (hi - lo), 0, 1)
-    return np.round(layer.colormap.map(t.ravel()).reshape(*t.shape, 4) * 255).astype(np.uint8)
-
-
 # --------------------------------------------------------------------------- values
 
 
@@ -54,7 +41,7 @@ def test_extreme_finite_values_keep_their_colours(viewer):
     hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=viewer)
     layer = hm.heatmap_layer
     assert np.isfinite(layer.contrast_limits).all() and np.isfinite(layer.data).all()
-    np.testing.assert_array_equal(layer_rgba(layer), rgba)
+    np.testing.assert_array_equal(gpu_rgba(layer), rgba)
     assert hm.limits == (-1e308, 1e308) and hm.click_at((0, 2))[2] == 1e308
 
 
@@ -65,7 +52,7 @@ def test_float32_near_its_maximum_does_not_overflow_in_the_blur(viewer):
     hm = Heatmap(heatmap_mask=mask, blur_ksize=(5, 5), viewer=viewer)
     assert np.isfinite(hm.heatmap_layer.data).all()
     rgba = mask_to_rgba(mask, blur_ksize=(5, 5))
-    np.testing.assert_array_equal(layer_rgba(hm.heatmap_layer), rgba)
+    np.testing.assert_array_equal(gpu_rgba(hm.heatmap_layer), rgba)
 
 
 def test_masked_array_hides_its_masked_values(viewer):

@@ -13,18 +13,11 @@ from napari.components import ViewerModel
 from napari.utils.colormaps import AVAILABLE_COLORMAPS, ensure_colormap
 from napari.utils.notifications import notification_manager
 
+from _colours import gpu_rgba, visible_rgba
 from napari_heatmap import Heatmap, mask_to_rgba
 from napari_heatmap._layers import layer_contrast_limits, limits_from_layer
 
 RNG = np.random.default_rng(7)
-
-
-@pytest.fixture
-def viewer():
-    v = ViewerModel()
-    yield v
-    for hm in Heatmap.instances(v):
-        hm.close()
 
 
 @pytest.fixture
@@ -42,22 +35,6 @@ def record(hm, *names):
     for name in names:
         getattr(hm.events, name).connect(lambda e, n=name: seen.append((n, e.value)))
     return seen
-
-
-def layer_rgba(layer):
-    """What napari's GPU path paints: the layer colormap at the layer's normalised values."""
-    lo, hi = layer.contrast_limits
-    t = np.clip((layer.data.astype(np.float64) - lo) / (hi - lo), 0, 1)
-    rgba = layer.colormap.map(t.ravel()).reshape(*t.shape, 4)
-    rgba[np.isnan(layer.data)] = 0
-    return visible_rgba(np.round(rgba * 255).astype(np.uint8))
-
-
-def visible_rgba(rgba):
-    """RGBA as it can be seen: the colour of a fully transparent pixel does not matter."""
-    out = rgba.copy()
-    out[out[..., 3] == 0] = 0
-    return out
 
 
 # --------------------------------------------------------------------------- limits
@@ -90,7 +67,7 @@ def test_contrast_limits_slider_sets_vmin_vmax_and_announces_them(hm, mask):
         {n for n, _ in seen} == {"vmin", "vmax", "limits"}
     # the screen and mask_to_rgba agree with the folded limits
     expected = mask_to_rgba(mask, vmin=vmin, vmax=vmax, transparent_low=True)
-    np.testing.assert_array_equal(layer_rgba(layer), visible_rgba(expected))
+    np.testing.assert_array_equal(gpu_rgba(layer), visible_rgba(expected))
 
 
 def test_api_to_layer_to_api_round_trip_returns_the_same_numbers(hm):
@@ -150,7 +127,7 @@ def test_napari_colormap_box_keeps_transparent_low(hm, mask):
     assert seen == [("colormap", "gray")]
     assert hm.heatmap_layer.colormap.name.endswith("-transparent-low")
     expected = mask_to_rgba(mask, colormap="gray", transparent_low=True, vmin=5.0)
-    np.testing.assert_array_equal(layer_rgba(hm.heatmap_layer), visible_rgba(expected))
+    np.testing.assert_array_equal(gpu_rgba(hm.heatmap_layer), visible_rgba(expected))
     assert (expected[..., 3] == 0).any()  # the low values are still hidden
 
 
@@ -177,7 +154,7 @@ def test_any_napari_colormap_follows_the_colour_rule(viewer, mask, name):
     idx = np.floor((mask.astype(np.float64) - lo) / (hi - lo) * 255 + 0.5).astype(int)
     rgba = mask_to_rgba(mask, colormap=name, blur_ksize=None)
     np.testing.assert_array_equal(rgba, table[idx])
-    np.testing.assert_array_equal(layer_rgba(hm.heatmap_layer), visible_rgba(rgba))
+    np.testing.assert_array_equal(gpu_rgba(hm.heatmap_layer), visible_rgba(rgba))
     assert hm.colormap == name.removeprefix("napari:")
 
 
