@@ -3,6 +3,8 @@ window under Xvfb, the dock beside them, and the colours on screen (contract §1
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from npe2 import PluginManifest
@@ -121,11 +123,44 @@ def test_a_new_mask_clears_the_click_on_screen_and_in_the_dock(session, qtbot):
 
 
 def test_sample_layers_are_live_at_once(make_napari_viewer, qtbot):
+    from napari_heatmap import _registry
+
     viewer = make_napari_viewer(show=True)
     viewer.open_sample("napari-heatmap", "demo")
-    (hm,) = Heatmap.instances(viewer)
+    (hm,) = _registry.heatmaps(viewer)  # live from the moment napari added the layers
+    assert hm.heatmap_layer is viewer.layers[-1]
     viewer.reset_view()
     qtbot.wait(50)
     click_canvas(viewer, BLOB)
     assert hm.click_y is not None and abs(hm.click_y - BLOB[0]) <= 2
     assert hm.marker_layer in viewer.layers
+
+
+def test_reader_density_is_live_at_once(make_napari_viewer, qtbot):
+    from napari_heatmap import _registry
+
+    root = Path(__file__).parent / "data" / "supervisely" / "bitmaps-platform-export"
+    viewer = make_napari_viewer(show=True)
+    viewer.open(str(root), plugin="napari-heatmap")
+    (hm,) = _registry.heatmaps(viewer)
+    assert hm.heatmap_layer.name.startswith("density (") and hm.blur_ksize is None
+    viewer.layers.selection.active = hm.heatmap_layer
+    viewer.reset_view()
+    qtbot.wait(50)
+    counts = np.asarray(hm.heatmap_mask)
+    y, x, value = inside_a_plateau(counts)  # a click a screen pixel off still reads it
+    click_canvas(viewer, tuple(hm.heatmap_layer.data_to_world((y, x))))
+    assert hm.click_value == value > 0
+
+
+def inside_a_plateau(values, half=6):
+    """A pixel (y, x, value), value > 0, whose (2 half + 1)² neighbourhood all holds its value."""
+    import cv2
+
+    kernel = np.ones((2 * half + 1, 2 * half + 1), np.uint8)
+    for value in sorted(set(np.unique(values)) - {0}, reverse=True):
+        core = cv2.erode((values == value).astype(np.uint8), kernel)
+        if core.any():
+            y, x = np.argwhere(core)[len(np.argwhere(core)) // 2]
+            return int(y), int(x), float(value)
+    raise AssertionError("no plateau in the density")
