@@ -603,7 +603,7 @@ def target_rows(
 ) -> list[Row]:
     """The ratios the issue asks for, each marked PASS or MISS.
 
-    Rows whose status is in parentheses are extra checks beyond the issue's targets.
+    Rows whose status is in parentheses are extra checks beyond the project's targets.
     """
     rows: list[Row] = []
     size = sq(cfg.ref_size)
@@ -685,7 +685,7 @@ def target_rows(
 
 
 def status(ok: bool, extra: bool = False) -> str:
-    """PASS / MISS; in parentheses for an extra check that is not one of the issue's targets."""
+    """PASS / MISS; in parentheses for an extra check that is not one of the project's targets."""
     word = "PASS" if ok else "MISS"
     return f"({word})" if extra else word
 

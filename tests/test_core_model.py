@@ -1,4 +1,4 @@
-"""Model tests of the Heatmap controller on a Qt-free ViewerModel (contract §1-§5, §8)."""
+"""Model tests of the Heatmap controller on a Qt-free ViewerModel (behaviour §1-§5, §8)."""
 
 from __future__ import annotations
 

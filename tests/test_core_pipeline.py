@@ -1,4 +1,4 @@
-"""Pure tests of contract §2 (mask to colours), §3 placement maths and §5 backgrounds."""
+"""Pure tests of behaviour §2 (mask to colours), §3 placement maths and §5 backgrounds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One state with napari (contract §10), on a Qt-free ViewerModel.
+"""One state with napari (behaviour §10), on a Qt-free ViewerModel.
 
 Each test changes the heatmap layer the way napari's layer controls do — by setting the
 layer attribute the control sets — and checks the API, the events and the colours.

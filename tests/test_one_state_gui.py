@@ -1,5 +1,5 @@
 """One state with napari, as a user meets it: napari's own layer controls and menus in a real
-window under Xvfb, the dock beside them, and the colours on screen (contract §10)."""
+window under Xvfb, the dock beside them, and the colours on screen (behaviour §10)."""
 
 from __future__ import annotations
 

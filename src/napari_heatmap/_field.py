@@ -71,7 +71,7 @@ class Field:
 def prepare(
     mask: Any, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None
 ) -> Field:
-    """Reduce, measure and blur a mask (contract §2.1-§2.3). A failure raises, naming it.
+    """Reduce, measure and blur a mask (behaviour §2.1-§2.3). A failure raises, naming it.
 
     Raises
     ------

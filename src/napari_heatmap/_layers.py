@@ -78,7 +78,7 @@ def _napari_colormap(choice: ColormapChoice, transparent_low: bool, constant: bo
 
 
 def napari_colormap(colormap: object, transparent_low: bool, constant: bool = False) -> Colormap:
-    """Return the napari colormap drawing ``colormap`` under the colour rule (contract §2.4).
+    """Return the napari colormap drawing ``colormap`` under the colour rule (behaviour §2.4).
 
     Parameters
     ----------

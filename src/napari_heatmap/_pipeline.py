@@ -1,4 +1,4 @@
-"""From a mask to colours: reduce, infer limits, blur, colour (contract §2).
+"""From a mask to colours: reduce, infer limits, blur, colour (behaviour §2).
 
 Pure floor: numpy and OpenCV only, no napari, no Qt. The napari layer does the colouring
 on the GPU with the same rule (see ``_layers.py``); :func:`mask_to_rgba` is the CPU twin
@@ -37,7 +37,7 @@ MIDDLE_INDEX = 128
 
 
 def reduce_mask(mask: object) -> np.ndarray:
-    """Return *gray*, the mask reduced to 2-D (contract §2.1).
+    """Return *gray*, the mask reduced to 2-D (behaviour §2.1).
 
     2-D masks are returned as they are (no copy); H×W×C masks are averaged over the
     last axis (float64); bool becomes 0/1.
@@ -155,7 +155,7 @@ def display_scale(data_range: tuple[float, float] | None) -> float:
 def infer_limits(
     data_range: tuple[float, float] | None, vmin: float | None, vmax: float | None
 ) -> tuple[float, float] | None:
-    """Return the limits actually used (contract §2.2), or None if nothing is finite.
+    """Return the limits actually used (behaviour §2.2), or None if nothing is finite.
 
     Raises
     ------
@@ -233,7 +233,7 @@ def display_field(
     data_range: tuple[float, float] | None = None,
     all_finite: bool | None = None,
 ) -> np.ndarray:
-    """Return the display field: gray after the visual blur, as float32 (contract §2.3).
+    """Return the display field: gray after the visual blur, as float32 (behaviour §2.3).
 
     ``blur_function`` wins over ``blur_ksize``; it receives gray as a 2-D float32 array
     in data units (NaN as NaN). The Gaussian blur uses OpenCV's sigma rule for the kernel
@@ -405,7 +405,7 @@ def _nan_gaussian(
 def colour_indices(
     display: np.ndarray, limits: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return LUT indices (uint8) and t in [0, 1] for a display field (contract §2.4).
+    """Return LUT indices (uint8) and t in [0, 1] for a display field (behaviour §2.4).
 
     NaN pixels get index 0 and t = NaN.
     """
@@ -432,7 +432,7 @@ def rgba_from_display(
     colormap: object,
     transparent_low: bool,
 ) -> np.ndarray:
-    """Colour a display field with the rule of contract §2.4-§2.5: the one recipe.
+    """Colour a display field with the rule of behaviour §2.4-§2.5: the one recipe.
 
     The colour of a value is the colormap's table entry at ``floor(255 t + 0.5)``; NaN is
     transparent; with ``transparent_low`` so is t < 1/255, except when vmin == vmax (every
@@ -470,7 +470,7 @@ def mask_to_rgba(
     """Render a mask to an RGBA image, with no viewer, no Qt and no GPU.
 
     The picture is the one the napari layer shows (before layer opacity): see the
-    contract §2 for every rule.
+    behaviour §2 for every rule.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Where things go: the shared frame, layer transforms and click-to-pixel maths (§3-§4).
+"""Where things go: the shared frame, layer transforms and click-to-pixel maths (behaviour §3-§4).
 
 Pure floor. World coordinates are napari's: pixel ``i`` of a layer at scale ``s`` and
 translate ``t`` is centred on ``i·s + t``. The frame spans ``[origin, origin + size)`` on

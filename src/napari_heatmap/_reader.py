@@ -1,4 +1,4 @@
-"""npe2 reader: Supervisely annotations as napari layers (spec §6).
+"""npe2 reader: Supervisely annotations as napari layers (behaviour §6, docs/behaviour.md).
 
 napari-model floor: imports napari (progress bar, notifications), never Qt. All parsing and
 drawing is done by the pure :mod:`napari_heatmap.supervisely` package; this module only turns

@@ -16,7 +16,7 @@ from .._pipeline import rgba_from_display
 __all__ = ["Legend", "format_number", "gradient_rgba", "legend_image"]
 
 _BAR_HEIGHT = 14
-#: Two columns per colour step (one for each end step): the bins of contract §2.4 exactly.
+#: Two columns per colour step (one for each end step): the bins of behaviour §2.4 exactly.
 _BAR_WIDTH = 510
 _SWATCH_WIDTH = 12
 _CHECKER = 4
