@@ -48,6 +48,13 @@ COLOUR_SETTERS: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("transparent_low", (True, False)),
 )
 BLUR_SETTER: tuple[str, tuple[Any, ...]] = ("blur_ksize", ((7, 7), (5, 5)))
+# napari's layer controls as they set the heatmap layer: (row, layer attribute, values, note)
+NAPARI_CONTROLS: tuple[tuple[str, str, tuple[Any, ...], str], ...] = (
+    ("contrast-limits slider", "contrast_limits", ((0.1, 0.7), (0.2, 0.8)),
+     "folded into vmin / vmax"),
+    ("opacity slider", "opacity", (0.5, 0.6), "folded into opacity"),
+    ("colormap box", "colormap", ("gray", "viridis"), "napari colormap, re-binned"),
+)
 
 
 # --------------------------------------------------------------------------- results
@@ -286,6 +293,13 @@ def bench_setters(cfg: Config) -> tuple[list[Row], dict[str, Timing]]:
             times[name] = t
             note = "recomputes the display field (by design)" if name == "blur_ksize" else ""
             rows.append(timing_row(f"setter {name}", sq(side), t, note))
+        # napari's own layer controls: the change is folded back into the heatmap
+        layer = hm.heatmap_layer
+        for name, attr, values, note in NAPARI_CONTROLS:
+            nxt = alternate(*values)
+            t = measure(lambda: setattr(layer, attr, nxt()), cfg.repeats, cfg.warmup)  # noqa: B023
+            times[f"napari {name}"] = t
+            rows.append(timing_row(f"napari control: {name}", sq(side), t, note))
     return rows, times
 
 
@@ -630,7 +644,13 @@ def target_rows(
             )
             row.status = status(cost <= 4, extra)
             rows.append(row)
-        colour = {k: v for k, v in setters.items() if k != BLUR_SETTER[0]}
+        colour = {k: v for k, v in setters.items()
+                  if k != BLUR_SETTER[0] and not k.startswith("napari ")}
+        controls = {k: v for k, v in setters.items() if k.startswith("napari ")}
+        if controls:
+            slow = max(controls, key=lambda k: controls[k].median)
+            speedup(f"target: set_heatmap / slowest napari control ({slow[7:]})", s,
+                    controls[slow], 100, extra=True)
         if colour:
             slowest = max(colour, key=lambda k: colour[k].median)
             speedup(f"target: set_heatmap / slowest setter ({slowest})", s, colour[slowest], 100)
