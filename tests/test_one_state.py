@@ -299,3 +299,16 @@ def test_sample_layer_is_live_in_a_watched_viewer_and_its_metadata_slim(viewer):
     meta = hm.heatmap_layer.metadata["napari_heatmap"]
     assert meta == {"widget_id": hm.widget_id, "role": "heatmap"}  # no mask copy kept there
     assert hm.click_at((133, 200))[2] == pytest.approx(float(hm.heatmap_mask[133, 200]))
+
+
+def test_a_heatmap_layer_that_cannot_be_made_live_is_said_once(viewer, monkeypatch):
+    from napari_heatmap._layers import LAYER_KEY
+
+    shown = []
+    monkeypatch.setattr(notification_manager, "dispatch", shown.append)
+    bad = {"role": "heatmap", "mask": np.ones((3, 3)), "settings": {"colormap": "no-such"}}
+    layer = viewer.add_image(np.ones((3, 3)), metadata={LAYER_KEY: bad})
+    for _ in range(3):
+        assert Heatmap.instances(viewer) == []
+    assert sum("stays a plain image" in str(n.message) for n in shown) == 1
+    assert layer in viewer.layers

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 _HEATMAPS: weakref.WeakKeyDictionary[Any, list[Heatmap]] = weakref.WeakKeyDictionary()
 _WATCHERS: weakref.WeakKeyDictionary[Any, _Watcher] = weakref.WeakKeyDictionary()
+#: Layers that could not be made live: said once, not tried again.
+_REFUSED: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def register(heatmap: Heatmap) -> None:
@@ -85,7 +87,7 @@ def _spec(layer: Any) -> dict[str, Any] | None:
 
 def _adopt(viewer: Any, layer: Any) -> Heatmap | None:
     spec = _spec(layer)
-    if spec is None or owner_of(layer) is not None:
+    if spec is None or layer in _REFUSED or owner_of(layer) is not None:
         return None
     from ._heatmap import Heatmap
 
@@ -102,6 +104,7 @@ def _adopt(viewer: Any, layer: Any) -> Heatmap | None:
     except (ValueError, TypeError) as exc:  # a layer we cannot honour stays a plain layer
         from napari.utils.notifications import show_warning
 
+        _REFUSED.add(layer)
         logger.warning("napari-heatmap: layer %r not made a heatmap: %s", layer.name, exc)
         show_warning(f"napari-heatmap: layer {layer.name!r} stays a plain image: {exc}")
         return None
