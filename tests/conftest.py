@@ -21,6 +21,16 @@ def viewer():
 
 
 @pytest.fixture
+def make_napari_viewer(make_napari_viewer):
+    """napari's viewer factory, strict about leaked Qt widgets for every test (not opt-in)."""
+
+    def factory(*args, strict_qt="raise", **kwargs):
+        return make_napari_viewer(*args, strict_qt=strict_qt, **kwargs)
+
+    return factory
+
+
+@pytest.fixture
 def plugin(npe2pm):
     """An isolated npe2 plugin manager holding only the installed napari-heatmap manifest."""
     from npe2 import PluginManifest

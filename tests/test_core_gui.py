@@ -169,11 +169,17 @@ def test_marker_is_drawn_where_clicked(shown, qtbot):
     assert got.min() > 200  # white marker face
 
 
-def test_closing_viewer_leaves_nothing(make_napari_viewer, qtbot):
-    viewer = make_napari_viewer(show=True)
+def test_closing_viewer_leaves_nothing(qtbot):
+    import napari
+
+    viewer = napari.Viewer(show=True)
     hm = Heatmap(heatmap_mask=np.eye(5), viewer=viewer)
-    viewer.layers.clear()
+    _, widget = viewer.window.add_plugin_dock_widget("napari-heatmap", "Heatmap")
+    hm.click_at((2, 2))
+    viewer.close()  # the window's close button does this
+    qtbot.wait(10)
     assert hm.viewer is None and Heatmap.instances() == []
+    assert widget.heatmap is None and widget._closed
 
 
 def test_nan_is_transparent_on_screen(shown, qtbot):

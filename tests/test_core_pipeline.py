@@ -269,9 +269,17 @@ def test_blur_function_bad_return_raises_naming_it(ret):
 def test_gray_is_never_modified():
     m = np.array([[1.0, np.inf], [np.nan, 2.0]])
     before = m.copy()
-    mask_to_rgba(m, blur_function=lambda img: img.__imul__(0) if False else img * 2)
+
+    def vandal(img):  # a blur_function that writes into what it is given
+        img *= 0
+        return img
+
+    mask_to_rgba(m, blur_function=vandal)
     display_field(m, (3, 3), None)
+    single = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)  # float32: the no-copy path
+    display_field(single, None, vandal)
     np.testing.assert_array_equal(m, before)
+    np.testing.assert_array_equal(single, [[1.0, 2.0], [3.0, 4.0]])
 
 
 # ---------------------------------------------------------------- placement

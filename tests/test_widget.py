@@ -151,14 +151,23 @@ def test_code_changes_show_in_the_widget_at_once(make_napari_viewer, qtbot):
     assert widget.click_readout.value == f"y=133, x=200, value={hm.click_value:.4g}"
 
 
-def test_updates_from_code_do_not_echo_back(make_napari_viewer, qtbot):
-    _viewer, hm, _widget = _docked(make_napari_viewer, qtbot)
-    seen: list[str] = []
-    for name in ("colormap", "vmin", "vmax", "opacity", "blur", "transparent_low"):
-        getattr(hm.events, name).connect(lambda e, n=name: seen.append(n))
+def test_updates_from_code_do_not_echo_back(make_napari_viewer, qtbot, monkeypatch):
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    calls: list[dict] = []
+    real = type(hm)._update
+
+    def counting(self, **changes):  # every change, from code, the dock or napari, ends here
+        calls.append(changes)
+        return real(self, **changes)
+
+    monkeypatch.setattr(type(hm), "_update", counting)
     hm.opacity = 50
     hm.colormap = "hot"
-    assert seen == ["opacity", "colormap"]
+    hm.vmin = 10.0
+    # the dock showed each change and sent none of them back
+    assert calls == [{"opacity": 50}, {"colormap": "hot"}, {"vmin": 10.0}]
+    assert widget.opacity.value == 50 and widget.vmin.exact_value == 10.0
+    assert widget.colormap.value == 11
 
 
 def test_refused_value_is_reported_and_the_view_restored(make_napari_viewer, qtbot, errors):
