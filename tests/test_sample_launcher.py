@@ -133,13 +133,13 @@ def test_create_from_a_stretched_layer_keeps_it_in_place(make_napari_viewer):
     viewer = make_napari_viewer()
     density = viewer.add_image(np.ones((8, 10)), scale=(2.0, 3.0), translate=(0.5, 1.0))
     widget = HeatmapWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Heatmap")  # as the Plugins menu docks it
     widget.mask_choice.value = density
-    widget._on_create()
+    widget.create_button.clicked.emit()
     hm = Heatmap.instances(viewer)[-1]
     assert hm.frame == (16.0, 30.0)
     np.testing.assert_allclose(hm.heatmap_layer.scale, density.scale)
     np.testing.assert_allclose(hm.heatmap_layer.translate, density.translate)
-    widget.close()
 
 
 def test_session_sample_and_launcher_import_no_qt():
