@@ -31,6 +31,16 @@ def make_napari_viewer(make_napari_viewer):
 
 
 @pytest.fixture
+def notifications(monkeypatch):
+    """The messages napari would show the user (info, warnings, errors), as strings."""
+    from napari.utils.notifications import notification_manager
+
+    shown: list[str] = []
+    monkeypatch.setattr(notification_manager, "dispatch", lambda n: shown.append(str(n.message)))
+    return shown
+
+
+@pytest.fixture
 def plugin(npe2pm):
     """An isolated npe2 plugin manager holding only the installed napari-heatmap manifest."""
     from npe2 import PluginManifest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from _canvas import canvas_point, canvas_shot, click_canvas, shot_pixel
 from napari_heatmap import Heatmap, colormap_lut
 from napari_heatmap._sample import demo_data
 
@@ -16,50 +17,6 @@ JET = colormap_lut("jet")
 def camera(viewer):
     scene = getattr(viewer, "scene", None)  # napari >= 0.9 moved the camera there
     return scene.camera if scene is not None else viewer.camera
-
-
-def canvas_point(viewer, world_yx):
-    """Canvas pixel (x, y) in logical Qt units of a world point, from napari's camera."""
-    canvas = viewer.window._qt_viewer.canvas
-    h, w = canvas.size
-    cam = camera(viewer)
-    cy, cx = cam.center[-2:]
-    z = cam.zoom
-    return (world_yx[1] - cx) * z + w / 2, (world_yx[0] - cy) * z + h / 2
-
-
-def shot_pixel(viewer, shot, world_yx):
-    """RGB of the screenshot pixel showing a world point (screenshot may be HiDPI)."""
-    x, y = canvas_point(viewer, world_yx)
-    h, w = viewer.window._qt_viewer.canvas.size
-    r = int(round(y * shot.shape[0] / h))
-    c = int(round(x * shot.shape[1] / w))
-    return shot[r, c, :3].astype(int)
-
-
-def screenshot(viewer, qtbot):
-    qtbot.wait(50)
-    return viewer.screenshot(canvas_only=True, flash=False)
-
-
-def qt_click(viewer, qtbot, world_yx, drag_to=None):
-    from qtpy.QtCore import QPoint, Qt
-    from qtpy.QtTest import QTest
-
-    widget = viewer.window._qt_viewer.canvas.native
-    x, y = canvas_point(viewer, world_yx)
-    start = QPoint(int(round(x)), int(round(y)))
-    QTest.mouseMove(widget, start)
-    QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
-    end = start
-    if drag_to is not None:
-        end = QPoint(start.x() + drag_to[0], start.y() + drag_to[1])
-        for k in range(1, 6):
-            QTest.mouseMove(widget, QPoint(start.x() + drag_to[0] * k // 5,
-                                           start.y() + drag_to[1] * k // 5))
-            qtbot.wait(5)
-    QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
-    qtbot.wait(20)
 
 
 @pytest.fixture
@@ -79,7 +36,7 @@ def test_demo_screenshot_colours(shown, qtbot):
                  width=600, height=400, viewer=shown)
     hm.opacity = 70
     shown.reset_view()
-    shot = screenshot(shown, qtbot)
+    shot = canvas_shot(shown)
     # the first blob's centre: value 255 -> JET's top colour at 70 % over the background
     centre = (400 // 3, 600 // 3)
     top = JET[255]
@@ -92,11 +49,11 @@ def test_demo_screenshot_colours(shown, qtbot):
     # colormap and opacity changes redraw at once
     hm.colormap = "hot"
     hm.opacity = 100
-    shot = screenshot(shown, qtbot)
+    shot = canvas_shot(shown)
     assert np.abs(shot_pixel(shown, shot, centre) - colormap_lut("hot")[255]).max() <= 6
     hm.transparent_low = False
     hm.vmin = 100
-    shot = screenshot(shown, qtbot)
+    shot = canvas_shot(shown)
     assert np.abs(shot_pixel(shown, shot, corner) - colormap_lut("hot")[0]).max() <= 6
 
 
@@ -108,7 +65,7 @@ def test_gpu_colours_are_exactly_lut_at_floor_255t_plus_half(shown, qtbot):
     hm = Heatmap(heatmap_mask=mask, vmin=0, vmax=255, blur_ksize=None, viewer=shown)
     hm.opacity = 100
     shown.reset_view()
-    shot = screenshot(shown, qtbot)
+    shot = canvas_shot(shown)
     for j, v in enumerate(vals):
         idx = int(np.floor(v + 0.5))
         got = shot_pixel(shown, shot, (1.0, j))
@@ -117,7 +74,7 @@ def test_gpu_colours_are_exactly_lut_at_floor_255t_plus_half(shown, qtbot):
     bg = np.full((3, len(vals), 3), 255, np.uint8)
     hm.set_background(bg)
     hm.transparent_low = True
-    shot = screenshot(shown, qtbot)
+    shot = canvas_shot(shown)
     for j, v in enumerate(vals):
         got = shot_pixel(shown, shot, (1.0, j))
         want = np.array([255, 255, 255]) if v < 1 else JET[int(np.floor(v + 0.5))]
@@ -133,26 +90,26 @@ def test_clicks_on_canvas_with_any_layer_selected(shown, qtbot):
     shown.reset_view()
     qtbot.wait(50)
 
-    qt_click(shown, qtbot, (250.0, 550.0))
+    click_canvas(shown, (250.0, 550.0))
     assert calls == [(2, 4, 14.0)]
     assert (hm.click_y, hm.click_x, hm.click_value) == (2, 4, 14.0)
     assert hm.marker_layer is not None
 
     shown.layers.selection.active = hm.background_layer
-    qt_click(shown, qtbot, (50.0, 50.0))
+    click_canvas(shown, (50.0, 50.0))
     assert calls[-1] == (0, 0, 0.0)
     assert shown.layers.selection.active is hm.background_layer
 
     # a drag pans the view and reports nothing
     center = tuple(camera(shown).center)
-    qt_click(shown, qtbot, (150.0, 300.0), drag_to=(60, 40))
+    click_canvas(shown, (150.0, 300.0), drag_to=(60, 40))
     assert len(calls) == 2
     assert tuple(camera(shown).center) != center
 
     # outside the frame: nothing
     shown.reset_view()
     qtbot.wait(20)
-    qt_click(shown, qtbot, (-40.0, 300.0))
+    click_canvas(shown, (-40.0, 300.0))
     assert len(calls) == 2
 
 
@@ -161,9 +118,9 @@ def test_marker_is_drawn_where_clicked(shown, qtbot):
     hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=shown)
     hm.opacity = 100
     shown.reset_view()
-    before = screenshot(shown, qtbot)
-    qt_click(shown, qtbot, (50.0, 50.0))
-    after = screenshot(shown, qtbot)
+    before = canvas_shot(shown)
+    click_canvas(shown, (50.0, 50.0))
+    after = canvas_shot(shown)
     got = shot_pixel(shown, after, (50.0, 50.0))
     assert tuple(shot_pixel(shown, before, (50.0, 50.0))) == tuple(JET[128])
     assert got.min() > 200  # white marker face
@@ -189,7 +146,7 @@ def test_nan_is_transparent_on_screen(shown, qtbot):
     hm = Heatmap(bg, mask, blur_ksize=None, viewer=shown)
     hm.opacity = 100
     shown.reset_view()
-    shot = screenshot(shown, qtbot)
+    shot = canvas_shot(shown)
     assert tuple(shot_pixel(shown, shot, (1.5, 1.0))) == (200, 200, 200)
     assert tuple(shot_pixel(shown, shot, (1.5, 6.0))) == tuple(JET[128])  # constant: middle
 

@@ -150,9 +150,8 @@ def test_value_at_refuses_negative_and_outside_indices(hm):
         hm.value_at(0, 5)
 
 
-def test_a_raising_click_listener_stops_nothing(hm, monkeypatch):
-    reported = []
-    monkeypatch.setattr("napari_heatmap._heatmap.show_error", reported.append)
+def test_a_raising_click_listener_stops_nothing(hm, notifications):
+    reported = notifications
     hm.events.click.connect(lambda event: 1 / 0)
     seen = []
     hm.click(lambda y, x, v: seen.append((y, x, v)))
