@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._geometry import crop_geometry, parse_geometry
+from ._jsonio import read_json
 from ._meta import GEOMETRY_TYPES, ObjClass, ProjectMeta, default_color, find_meta_for, load_meta
 from ._shapes import Geometry
 
@@ -201,12 +201,7 @@ def load_annotation(
     if meta is None:
         meta = find_meta_for(path)
     meta_obj = _as_meta(meta)
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SuperviselyFormatError(f"not a JSON file ({e})", path) from None
-    return _parse(data, meta_obj, path)
+    return _parse(read_json(path), meta_obj, path)
 
 
 def _meta_of_sdk_annotation(obj: Any) -> ProjectMeta | None:

@@ -8,12 +8,12 @@ folders; a dataset holds ``ann/`` and optionally ``img/``; nested datasets live 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+from ._jsonio import sniff_kind
 from ._meta import find_meta_for
 
 __all__ = ["AnnotationItem", "SuperviselyLayout", "find_annotations", "is_supervisely_json"]
@@ -21,7 +21,6 @@ __all__ = ["AnnotationItem", "SuperviselyLayout", "find_annotations", "is_superv
 #: Folder names inside a dataset that are never datasets themselves.
 SERVICE_FOLDERS = frozenset({"img", "ann", "img_info", "seg", "meta", "datasets", "blob"})
 META_NAMES = ("meta.json", "classes.json")
-_SNIFF_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -68,57 +67,10 @@ class SuperviselyLayout:
     items: list[AnnotationItem] = field(default_factory=list)
 
 
-def _head_looks_supervisely(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_SNIFF_BYTES)
-    except OSError:
-        return False
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text[:1] not in (b"{", b"["):
-        return False
-    return any(k in head for k in (b'"size"', b'"objects"', b'"classes"', b'"title"'))
-
-
-def _is_annotation(data: Any) -> bool:
-    if not isinstance(data, dict):
-        return False
-    size = data.get("size")
-    return (
-        isinstance(size, dict)
-        and "height" in size
-        and "width" in size
-        and isinstance(data.get("objects"), list)
-    )
-
-
-def _is_meta(data: Any) -> bool:
-    if isinstance(data, dict):
-        return isinstance(data.get("classes"), list)
-    return (
-        isinstance(data, list)
-        and len(data) > 0
-        and all(isinstance(c, dict) and "title" in c and "shape" in c for c in data)
-    )
-
-
-def _sniff(path: Path) -> Literal["annotation", "meta"] | None:
-    if path.suffix.lower() != ".json" or not path.is_file() or not _head_looks_supervisely(path):
-        return None
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if _is_annotation(data):
-        return "annotation"
-    return "meta" if _is_meta(data) else None
-
-
 def is_supervisely_json(path: str | os.PathLike[str]) -> bool:
     """Tell whether `path` is a Supervisely annotation or project meta JSON file.
 
-    Declines cheaply (extension, first bytes) before parsing anything.
+    Declines cheaply (extension, first bytes); a large file is judged by its first megabyte.
 
     Parameters
     ----------
@@ -131,7 +83,7 @@ def is_supervisely_json(path: str | os.PathLike[str]) -> bool:
         True for an annotation (``size`` with ``height``/``width`` and an ``objects`` list) or a
         meta (``classes`` list, or a legacy bare list of classes).
     """
-    return _sniff(Path(path)) is not None
+    return sniff_kind(path) is not None
 
 
 def _visible(path: Path) -> bool:
@@ -211,7 +163,7 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
     """
     p = Path(path)
     if p.is_file():
-        if _sniff(p) != "annotation":
+        if sniff_kind(p) != "annotation":
             return None
         dataset_dir = p.parent.parent if p.parent.name == "ann" else None
         image = None

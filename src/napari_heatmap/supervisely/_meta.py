@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
+from ._jsonio import read_json
 
 __all__ = [
     "CUBOID_2D_EDGES",
@@ -195,11 +195,7 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
     data: Any = source
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise SuperviselyFormatError(f"not a JSON file ({e})", path) from None
+        data = read_json(path)
     if isinstance(data, Mapping):
         if not isinstance(data.get("classes"), list):
             raise SuperviselyFormatError("meta has no 'classes' list", path)
@@ -212,8 +208,7 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
 
 def _is_meta_file(path: Path) -> bool:
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        data = read_json(path)
     except (OSError, ValueError):
         return False
     if isinstance(data, dict):
