@@ -190,6 +190,12 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
     ------
     SuperviselyFormatError
         If the file is not JSON or holds no class list.
+
+    Warns
+    -----
+    SuperviselyWarning
+        For classes without a ``title``, which are skipped (their objects then get default
+        colours, as objects of any class missing from the meta do).
     """
     path = None
     data: Any = source
@@ -202,7 +208,20 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
         data = data["classes"]
     elif not isinstance(data, list):
         raise SuperviselyFormatError("meta must be a dict with 'classes' or a list", path)
-    classes = [_parse_class(c, i, path) for i, c in enumerate(data)]
+    classes, untitled = [], []
+    for index, raw in enumerate(data):
+        if isinstance(raw, Mapping) and isinstance(raw.get("title"), str):
+            classes.append(_parse_class(raw, index, path))
+        else:
+            untitled.append(str(index))
+    if untitled:
+        where = f"{path}: " if path is not None else ""
+        warnings.warn(
+            f"{where}skipped class(es) without a 'title': index {', '.join(untitled[:10])}"
+            + (f" and {len(untitled) - 10} more" if len(untitled) > 10 else ""),
+            SuperviselyWarning,
+            stacklevel=2,
+        )
     return ProjectMeta({c.title: c for c in classes}, path)
 
 
