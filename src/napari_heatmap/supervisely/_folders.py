@@ -119,18 +119,36 @@ def _dataset_items(folder: Path, dataset: str) -> list[AnnotationItem]:
     return items
 
 
-def _datasets(folder: Path, prefix: str) -> list[tuple[Path, str]]:
-    """Dataset folders under `folder` (non-service sub-folders), nested ones after parents."""
+def _real(path: Path) -> str:
+    """Return the path with every symlink resolved (never raises for a loop)."""
+    return os.path.realpath(path)
+
+
+def _datasets(folder: Path, prefix: str, seen: set[str]) -> list[tuple[Path, str]]:
+    """Dataset folders under `folder` (non-service sub-folders), nested ones after parents.
+
+    A folder reached again through a symlink (``datasets/child -> ..``) is skipped: `seen`
+    holds the real paths of the folders visited so far.
+    """
     out = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p)):
-        if sub.name in SERVICE_FOLDERS:
+        if sub.name in SERVICE_FOLDERS or _real(sub) in seen:
             continue
+        seen.add(_real(sub))
         name = f"{prefix}{sub.name}"
         out.append((sub, name))
         nested = sub / "datasets"
         if nested.is_dir():
-            out.extend(_datasets(nested, f"{name}/"))
+            out.extend(_datasets(nested, f"{name}/", seen))
     return out
+
+
+def _once(items: list[AnnotationItem]) -> list[AnnotationItem]:
+    """Keep the first item of each annotation file (by real path): every file counts once."""
+    unique: dict[str, AnnotationItem] = {}
+    for item in items:
+        unique.setdefault(_real(item.ann_path), item)
+    return list(unique.values())
 
 
 def _dataset_tree_items(folder: Path) -> list[AnnotationItem]:
@@ -141,9 +159,9 @@ def _dataset_tree_items(folder: Path) -> list[AnnotationItem]:
     items = _dataset_items(folder, folder.name)
     nested = folder / "datasets"
     if nested.is_dir():
-        for sub, name in _datasets(nested, f"{folder.name}/"):
+        for sub, name in _datasets(nested, f"{folder.name}/", {_real(folder)}):
             items += _dataset_items(sub, name)
-    return items
+    return _once(items)
 
 
 def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
@@ -187,8 +205,8 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
     meta = next((p / n for n in META_NAMES if (p / n).is_file()), None)
     if (p / "ann").is_dir() or (meta is None and (p / "datasets").is_dir()):
         return SuperviselyLayout("dataset", p, find_meta_for(p), _dataset_tree_items(p))
-    datasets = _datasets(p, "")
-    items = [item for folder, name in datasets for item in _dataset_items(folder, name)]
+    datasets = _datasets(p, "", {_real(p)})
+    items = _once([item for folder, name in datasets for item in _dataset_items(folder, name)])
     if meta is None and not items:
         return None
     return SuperviselyLayout("project", p, meta, items)
