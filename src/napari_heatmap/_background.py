@@ -145,7 +145,7 @@ def _read_file(image: str | os.PathLike[Any]) -> bytes:
         )
     try:
         with open(path, "rb") as f:  # works for any path, unlike cv2.imread
-            raw = f.read(MAX_IMAGE_BYTES + 1)
+            raw = f.read(min(st.st_size, MAX_IMAGE_BYTES) + 1)  # read(n) reserves n bytes
     except OSError as exc:
         raise ValueError(f"background_image: cannot read {shown!r}: {exc}") from exc
     if len(raw) > MAX_IMAGE_BYTES:  # grew since stat
