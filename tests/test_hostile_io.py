@@ -217,6 +217,8 @@ CASES = [
     Case("annotation-nested-100000-deep", ANN,
          lambda c: (write(c, "deep.json", "[" * 100_000 + "]" * 100_000),), "ValueError",
          r"deep\.json.*nested too deeply"),
+    Case("annotation-30-GB-sparse", ANN, lambda c: (sparse(c, "huge.json", 30 * 10**9),),
+         "ValueError", r"huge\.json.*30000000000 bytes, more than", within=2, memory=128 * MiB),
     Case("annotation-not-json", ANN, lambda c: (write(c, "bad.json", "{not json"),), "ValueError",
          r"bad\.json.*not a JSON file"),
     Case("annotation-not-utf8", ANN, lambda c: (write(c, "latin.json", b'{"size": "\xe9"}'),),

@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 from ._errors import SuperviselyFormatError
 
-__all__ = ["HEAD_BYTES", "read_json", "sniff_kind"]
+__all__ = ["HEAD_BYTES", "MAX_JSON_BYTES", "read_json", "sniff_kind"]
 
+#: Refuse JSON files larger than this before reading them (parsed JSON takes ~10x its size).
+MAX_JSON_BYTES = 1 << 30
 #: Files up to this size are parsed whole to be judged; larger ones by this many first bytes.
 HEAD_BYTES = 1 << 20
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
@@ -44,11 +46,18 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     Raises
     ------
     SuperviselyFormatError
-        If the file is not UTF-8 JSON or is nested too deeply to parse; names the file.
+        If the file is larger than `MAX_JSON_BYTES`, not UTF-8 JSON, or nested too deeply to
+        parse; names the file.
     OSError
         If the file cannot be read.
     """
     with open(path, encoding="utf-8-sig") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_JSON_BYTES:
+            raise SuperviselyFormatError(
+                f"the file is {size} bytes, more than the {MAX_JSON_BYTES} bytes read as JSON",
+                path,
+            )
         try:
             return json.load(f)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
