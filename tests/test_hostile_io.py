@@ -245,6 +245,9 @@ CASES = [
              "classTitle": "m", "geometryType": "bitmap", "bitmap": {"origin": [0, 0], "data":
              base64.b64encode(zlib.compress(b"\x89PNG\r\n\x1a\n" + b"\0" * (64 * MiB), 9))
              .decode()}}])),), "ValueError", r"z\.json.*object 0.*inflates", memory=256 * MiB),
+    Case("density-grid-10**6-squared", "napari_heatmap.supervisely:grid_size",
+         lambda c: ([(20, 30)], 10**6, 10**6), "ValueError",
+         r"density grid would be 1000000x1000000 .*smaller width/height", memory=128 * MiB),
     Case("to_json-raises", DENSITY,
          lambda c: ([json.loads(ann_json(objects=[point(1, 1)])), RaisingToJson()],),
          "ValueError", r"annotations\[1\] \(RaisingToJson\).*to_json\(\) raised KeyError"),
