@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
-from ._jsonio import read_json
+from ._jsonio import HEAD_BYTES, read_json, sniff_kind
 
 __all__ = [
     "CUBOID_2D_EDGES",
@@ -227,6 +227,8 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
 
 def _is_meta_file(path: Path) -> bool:
     try:
+        if path.stat().st_size > HEAD_BYTES:  # judged by its start, as the reader does
+            return sniff_kind(path) == "meta"
         data = read_json(path)
     except (OSError, ValueError):
         return False
