@@ -200,16 +200,17 @@ CASES = [
     # backgrounds: decompression bombs (the pixel budget is read from the header)
     Case("png-bomb-header-100000x100000", BG,
          lambda c: (write(c, "bomb.png", png_bomb(100_000, 100_000, False)),), "ValueError",
-         r"background_image.*100000x100000 PNG.*more than the \d+ pixels", memory=256 * MiB),
+         r"background_image.*too large: .*100000x100000 PNG.*more than the 134217728 pixels",
+         memory=256 * MiB),
     Case("png-bomb-16000x9000-under-opencv-cap", BG,
          lambda c: (write(c, "bomb.png", png_bomb(16_000, 9_000, True)),), "ValueError",
-         r"background_image.*16000x9000 PNG", within=2, memory=256 * MiB),
+         r"background_image.*too large: .*16000x9000 PNG", within=2, memory=256 * MiB),
     Case("png-bomb-as-data-url", BG,
          lambda c: ("data:image/png;base64,"
                     + base64.b64encode(png_bomb(100_000, 100_000, False)).decode(),),
-         "ValueError", "background_image.*data: URL.*pixels", memory=256 * MiB),
+         "ValueError", "background_image: 'data: URL' is too large", memory=256 * MiB),
     Case("unknown-format-refused", BG, lambda c: (write(c, "x.exr", b"v/1\x01" + b"\0" * 64),),
-         "ValueError", "background_image.*size can be checked"),
+         "ValueError", "background_image.*not an image that can be read safely.*can be checked"),
     # annotations
     Case("annotation-with-BOM", ANN,
          lambda c: (write(c, "a.json", "\ufeff" + ann_json(objects=[point(1, 1)])),),

@@ -24,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._imagesize import ImageHeaderError, check_pixels
+from ._imagesize import ImageHeaderError, ImageTooLargeError, check_pixels
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -195,8 +195,12 @@ def _decode(raw: bytes, source: str) -> np.ndarray:
         raise ValueError(f"background_image: {shown!r} is empty, not an image")
     try:
         check_pixels(raw, MAX_IMAGE_PIXELS)
+    except ImageTooLargeError as exc:
+        raise ValueError(f"background_image: {shown!r} is too large: {exc}") from None
     except ImageHeaderError as exc:
-        raise ValueError(f"background_image: {shown!r} is refused: {exc}") from None
+        raise ValueError(
+            f"background_image: {shown!r} is not an image that can be read safely: {exc}"
+        ) from None
     try:
         img = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:

@@ -14,11 +14,15 @@ from __future__ import annotations
 import re
 import struct
 
-__all__ = ["ImageHeaderError", "check_pixels", "header_size"]
+__all__ = ["ImageHeaderError", "ImageTooLargeError", "check_pixels", "header_size"]
 
 
 class ImageHeaderError(ValueError):
     """The image's size cannot be told from its header, or is over the budget."""
+
+
+class ImageTooLargeError(ImageHeaderError):
+    """The image's header announces more pixels than the budget."""
 
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -201,13 +205,14 @@ def check_pixels(raw: bytes, max_pixels: int) -> tuple[str, int, int]:
     Raises
     ------
     ImageHeaderError
-        If the size cannot be read, is zero, or is more than `max_pixels`.
+        If the size cannot be read or is zero; `ImageTooLargeError` (a subclass) if it is
+        more than `max_pixels`.
     """
     name, width, height = header_size(raw)
     if width <= 0 or height <= 0:
         raise ImageHeaderError(f"its {name} header gives an empty size {width}x{height}")
     if width * height > max_pixels:
-        raise ImageHeaderError(
+        raise ImageTooLargeError(
             f"it is a {width}x{height} {name} ({width * height} pixels), more than the "
             f"{max_pixels} pixels allowed"
         )
