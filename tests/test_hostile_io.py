@@ -119,6 +119,12 @@ def sparse(ctx: Ctx, name: str, size: int) -> str:
     return str(path)
 
 
+def fifo(ctx: Ctx, name: str) -> str:
+    path = ctx.tmp / name
+    os.mkfifo(path)
+    return str(path)
+
+
 def zigzag_line(n: int) -> dict[str, Any]:
     xs = np.linspace(0, 999, n).round().astype(int)
     ys = np.where(np.arange(n) % 2 == 0, -20, 20)
@@ -192,7 +198,7 @@ CASES = [
          r"background_image.*30000000000 bytes, more than", within=2, memory=128 * MiB),
     Case("file-empty", BG, lambda c: (write(c, "empty.png", b""),), "ValueError",
          "background_image.*empty"),
-    Case("file-fifo", BG, lambda c: (os.mkfifo(c.tmp / "fifo.png") or str(c.tmp / "fifo.png"),),
+    Case("file-fifo", BG, lambda c: (fifo(c, "fifo.png"),),
          "ValueError", "background_image.*not a regular file", within=2),
     Case("data-url-too-long", BG, lambda c: ("data:image/png;base64," + "A" * (2 * MiB),),
          "ValueError", "background_image.*data: URL holds",
@@ -220,6 +226,8 @@ CASES = [
          r"deep\.json.*nested too deeply"),
     Case("annotation-30-GB-sparse", ANN, lambda c: (sparse(c, "huge.json", 30 * 10**9),),
          "ValueError", r"huge\.json.*30000000000 bytes, more than", within=2, memory=128 * MiB),
+    Case("annotation-fifo", ANN, lambda c: (fifo(c, "ann.json"),), "ValueError",
+         r"ann\.json.*not a regular file", within=2, seconds=20),
     Case("annotation-not-json", ANN, lambda c: (write(c, "bad.json", "{not json"),), "ValueError",
          r"bad\.json.*not a JSON file"),
     Case("annotation-not-utf8", ANN, lambda c: (write(c, "latin.json", b'{"size": "\xe9"}'),),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -46,11 +47,13 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     Raises
     ------
     SuperviselyFormatError
-        If the file is larger than `MAX_JSON_BYTES`, not UTF-8 JSON, or nested too deeply to
-        parse; names the file.
+        If the file is not a regular file, is larger than `MAX_JSON_BYTES`, is not UTF-8 JSON,
+        or is nested too deeply to parse; names the file.
     OSError
         If the file cannot be read.
     """
+    if not stat.S_ISREG(os.stat(path).st_mode):  # opening a FIFO would wait for a writer
+        raise SuperviselyFormatError("not a regular file", path)
     with open(path, encoding="utf-8-sig") as f:
         size = os.fstat(f.fileno()).st_size
         if size > MAX_JSON_BYTES:
