@@ -273,6 +273,12 @@ CASES = [
          check=lambda a: len(a.labels) >= 1000 and all(
              ((lab.geometry.points >= 0) & (lab.geometry.points <= 999)).all() for lab in a.labels),
          within=5, seconds=60),
+    Case("line-scribble-crossing-itself-a-million-times", ANN,
+         lambda c: (write(c, "scribble.json", ann_json(100, 100, [{
+             "classTitle": "pen", "geometryType": "line", "points": {"interior": [], "exterior":
+             np.random.default_rng(1).integers(-10, 110, (3000, 2)).tolist()}}])),),
+         "ValueError", r"scribble\.json.*object 0.*crosses itself more than 65536 times",
+         within=5, seconds=60),
     # folders and the reader
     Case("symlink-loop-counts-once", DENSITY, symlink_loop_project, None,
          check=lambda v: v == 1.0, within=10),

@@ -11,10 +11,13 @@ Lines are clipped segment by segment (Liang-Barsky), giving one piece per stretc
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["clip_polyline", "clip_ring", "ring_area"]
+from ._errors import SuperviselyFormatError
+
+__all__ = ["MAX_SELF_CROSSINGS", "clip_polyline", "clip_ring", "ring_area"]
 
 
 def ring_area(ring: np.ndarray) -> float:
@@ -102,6 +105,9 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
 
 #: Candidate segment pairs examined at once (bounds the memory of the sweep).
 _PAIR_BLOCK = 1 << 20
+#: A line crossing itself more often than this is refused: a scribble of n vertices can cross
+#: itself ~n²/4 times, and every crossing becomes a vertex.
+MAX_SELF_CROSSINGS = 1 << 16
 
 
 def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
@@ -109,24 +115,39 @@ def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
 
     Only pairs of segments whose bounding boxes overlap can cross: a sweep over the boxes
     sorted by their left edge finds them, so a long line that zig-zags along the border costs
-    about linear time instead of testing every pair. The candidates are tested in the order
+    about linear time instead of testing every pair. The crossings are inserted in the order
     ``(i, j)`` of a test of every pair, with the same arithmetic, so the result is the same.
+
+    Raises
+    ------
+    SuperviselyFormatError
+        If the line crosses itself more than `MAX_SELF_CROSSINGS` times.
     """
     n = len(pts) - 1
     if n < 3:
         return pts
-    extra: list[list[tuple[float, np.ndarray]]] = [[] for _ in range(n)]
-    pairs = _overlapping_pairs(pts)
-    if len(pairs):
-        i, j = pairs[:, 0], pairs[:, 1]
+    found: list[tuple[np.ndarray, ...]] = []
+    count = 0
+    for i, j in _candidate_pairs(pts):
         t, u, hit = _crossings(pts[i], pts[i + 1], pts[j], pts[j + 1])
-        for k in np.flatnonzero(hit):
-            a = pts[i[k]]
-            point = a + t[k] * (pts[i[k] + 1] - a)
-            if 0.0 < t[k] < 1.0:
-                extra[i[k]].append((float(t[k]), point))
-            if 0.0 < u[k] < 1.0:
-                extra[j[k]].append((float(u[k]), point))
+        k = np.flatnonzero(hit)
+        count += len(k)
+        if count > MAX_SELF_CROSSINGS:
+            raise SuperviselyFormatError(
+                f"the line crosses itself more than {MAX_SELF_CROSSINGS} times"
+            )
+        found.append((i[k], j[k], t[k], u[k]))
+    if not count:
+        return pts
+    i, j, t, u = (np.concatenate(column) for column in zip(*found, strict=True))
+    extra: list[list[tuple[float, np.ndarray]]] = [[] for _ in range(n)]
+    for k in np.lexsort((j, i)):  # the order of the pairwise loop
+        a = pts[i[k]]
+        point = a + t[k] * (pts[i[k] + 1] - a)
+        if 0.0 < t[k] < 1.0:
+            extra[i[k]].append((float(t[k]), point))
+        if 0.0 < u[k] < 1.0:
+            extra[j[k]].append((float(u[k]), point))
     if not any(extra):
         return pts
     out = [pts[0]]
@@ -136,8 +157,8 @@ def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def _overlapping_pairs(pts: np.ndarray) -> np.ndarray:
-    """Return ``(i, j)`` pairs, ``j >= i + 2``, of segments whose boxes touch, sorted."""
+def _candidate_pairs(pts: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield blocks of ``(i, j)`` pairs, ``j >= i + 2``, of segments whose boxes touch."""
     lo = np.minimum(pts[:-1], pts[1:])
     hi = np.maximum(pts[:-1], pts[1:])
     finite = np.abs(pts[np.isfinite(pts)])
@@ -149,7 +170,6 @@ def _overlapping_pairs(pts: np.ndarray) -> np.ndarray:
     # before its right edge)
     end = np.searchsorted(left, hi[order, 0], side="right")
     counts = np.maximum(end - np.arange(len(order)) - 1, 0)
-    found = []
     start = 0
     while start < len(order):
         stop = start + 1
@@ -164,10 +184,8 @@ def _overlapping_pairs(pts: np.ndarray) -> np.ndarray:
         meet = (lo[a, 1] <= hi[b, 1]) & (lo[b, 1] <= hi[a, 1])
         i, j = np.minimum(a, b)[meet], np.maximum(a, b)[meet]
         far = j >= i + 2
-        found.append(np.stack([i[far], j[far]], axis=1))
+        yield i[far], j[far]
         start = stop
-    pairs = np.concatenate(found) if found else np.empty((0, 2), np.intp)
-    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 def _crossings(
