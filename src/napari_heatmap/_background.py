@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import errno
-import http.client
 import os
 import re
-import socket
 import stat
-import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from ._fetch import DownloadError, fetch
 from ._imagesize import ImageHeaderError, ImageTooLargeError, check_pixels
 
 __all__ = [
@@ -231,117 +226,9 @@ def _read_data_url(url: str) -> bytes:
         raise ValueError(f"background_image: bad data: URL payload: {exc}") from exc
 
 
-class _Deadline:
-    """Shut down every socket of one download when its time is up.
-
-    A socket timeout bounds each read, not the whole: a server that sends one byte every few
-    seconds (in its headers as well as its body) would never time out. A timer that shuts the
-    sockets down wakes any blocked read at the deadline.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._socks: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._socks.append(sock)
-            if self.expired:
-                _shutdown(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._socks:
-                _shutdown(sock)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # the plain socket's shutdown, also under SSL
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
-    """Return an opener for http(s) only, whose connections the deadline can cut."""
-
-    def connect(*args: Any, **kwargs: Any) -> socket.socket:
-        sock = socket.create_connection(*args, **kwargs)
-        deadline.watch(sock)  # the raw socket: a TLS handshake can be cut as well
-        return sock
-
-    class HTTP(http.client.HTTPConnection):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._create_connection = connect
-
-    class HTTPS(http.client.HTTPSConnection):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._create_connection = connect
-
-    class HTTPHandler(urllib.request.HTTPHandler):
-        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(HTTP, req)
-
-    class HTTPSHandler(urllib.request.HTTPSHandler):
-        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(HTTPS, req)
-
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        HTTPHandler(),
-        HTTPSHandler(),
-        urllib.request.HTTPRedirectHandler(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        urllib.request.HTTPErrorProcessor(),
-        urllib.request.UnknownHandler(),  # a redirect to ftp:// or file:// ends here
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
 def _download(url: str) -> bytes:
     """Fetch a URL within URL_TIMEOUT seconds overall and MAX_IMAGE_BYTES at most."""
-    timeout = URL_TIMEOUT
-    shown = _short(url)
     try:
-        req = urllib.request.Request(url, headers={"User-Agent": "napari-heatmap"})
-    except ValueError as exc:  # e.g. "http://[::1": Invalid IPv6 URL
-        raise ValueError(f"background_image: malformed URL {shown!r}: {exc}") from None
-    chunks: list[bytes] = []
-    size = 0
-    with _Deadline(timeout) as deadline:
-        try:
-            with _opener(deadline).open(req, timeout=timeout) as resp:
-                announced = resp.headers.get("Content-Length", "")
-                if announced.strip().isdigit() and int(announced) > MAX_IMAGE_BYTES:
-                    raise ValueError(
-                        f"it announces {int(announced)} bytes, more than the "
-                        f"{MAX_IMAGE_BYTES} bytes allowed for an image"
-                    )
-                while chunk := resp.read1(1 << 16):  # what has arrived, up to 64 KiB
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_IMAGE_BYTES:
-                        raise ValueError(f"larger than the {MAX_IMAGE_BYTES} bytes allowed")
-                if deadline.expired:  # the cut socket read as the end of the answer
-                    raise TimeoutError
-        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
-            if deadline.expired:
-                raise ValueError(
-                    f"background_image: cannot download {shown!r}: took more than "
-                    f"{timeout:g} s"
-                ) from None
-            raise ValueError(f"background_image: cannot download {shown!r}: {exc}") from exc
-    return b"".join(chunks)
+        return fetch(url, timeout=URL_TIMEOUT, max_bytes=MAX_IMAGE_BYTES)
+    except DownloadError as exc:
+        raise ValueError(f"background_image: cannot download {_short(url)!r}: {exc}") from exc
