@@ -282,6 +282,11 @@ CASES = [
     # folders and the reader
     Case("symlink-loop-counts-once", DENSITY, symlink_loop_project, None,
          check=lambda v: v == 1.0, within=10),
+    Case("annotation-symlink-loop", ANN,
+         lambda c: (os.symlink("loop.json", c.tmp / "loop.json") or str(c.tmp / "loop.json"),),
+         "OSError", r"loop\.json", within=2),
+    Case("reader-declines-5000-character-path", CLAIMS,
+         lambda c: (str(c.tmp / ("x" * 5000 + ".json")),), None, check=lambda v: v is False),
     Case("reader-declines-deep-json", CLAIMS,
          lambda c: (write(c, "deep.json", "[" * 100_000 + "]" * 100_000),), None,
          check=lambda v: v is False, seconds=60),

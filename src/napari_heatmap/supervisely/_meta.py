@@ -255,7 +255,7 @@ def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | 
     pathlib.Path or None
         The meta file, or ``None`` when there is none.
     """
-    here = Path(path).resolve()
+    here = Path(os.path.realpath(path))  # Path.resolve raises on a symlink loop
     folder = here if here.is_dir() else here.parent
     for _ in range(max_levels):
         for name in ("meta.json", "classes.json"):
