@@ -14,6 +14,7 @@ import json
 import os
 import re
 import struct
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ CLAIMS = "_hostile:claims"
 OPEN = "_hostile:open_in_viewer_model"
 MASK = "napari_heatmap._launcher:load_mask"
 MiB = 1 << 20
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="child limits use /proc and RLIMIT_AS; cases use FIFOs"
+)
 FAST = {"napari_heatmap._background.URL_TIMEOUT": 1.0}
 READER = ("napari_heatmap._reader",)  # imported before the memory limit is set
 
