@@ -496,7 +496,7 @@ def test_project_in_a_real_viewer_draws_rectangles_in_class_colour(
 
 
 def test_broken_meta_is_reported_and_classes_get_default_colours(project, notes):
-    write_json(project / "meta.json", {"classes": [{"shape": "rectangle"}]})  # no title
+    write_json(project / "meta.json", {"classes": {"car": "rectangle"}})  # not a class list
     by = layers_by_name(read_supervisely(project))
     assert "car (a.png)" in by and "density (project)" in by
     assert by["car (a.png)"][1]["face_color"] != rgba(COLOURS["car"])

@@ -175,7 +175,9 @@ def _load_all(
                 metas[layout.meta_path] = ProjectMeta({}, layout.meta_path)
     # An annotation reached twice (a project and one of its datasets) counts once.
     unique = {
-        item.ann_path.resolve(): (item, lay.meta_path) for lay in layouts for item in lay.items
+        os.path.realpath(item.ann_path): (item, lay.meta_path)
+        for lay in layouts
+        for item in lay.items
     }
     jobs = list(unique.values())
     report.n_files = len(jobs)

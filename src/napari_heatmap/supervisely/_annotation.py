@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -12,10 +11,25 @@ from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._geometry import crop_geometry, parse_geometry
+from ._jsonio import read_json
 from ._meta import GEOMETRY_TYPES, ObjClass, ProjectMeta, default_color, find_meta_for, load_meta
 from ._shapes import Geometry
 
-__all__ = ["Annotation", "Label", "annotation_from_any", "load_annotation"]
+__all__ = [
+    "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
+    "Annotation",
+    "Label",
+    "annotation_from_any",
+    "load_annotation",
+]
+
+#: Largest image side accepted (pixels); a bigger ``size`` is refused as implausible.
+MAX_IMAGE_SIDE = 1 << 17
+#: Largest image accepted (height x width, 2**28 pixels, e.g. 16384 x 16384): an annotation's
+#: size decides the density grid and how far bitmaps may inflate, so a 200-byte file claiming
+#: 50000 x 50000 pixels must be refused before anything that size is allocated.
+MAX_IMAGE_PIXELS = 1 << 28
 
 MetaLike = ProjectMeta | str | os.PathLike[str] | Mapping[str, Any] | list[Any]
 
@@ -89,7 +103,19 @@ def _img_size(data: Mapping[str, Any], path: Path | None) -> tuple[int, int]:
             v = int(v)
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise SuperviselyFormatError(f"size.{key} must be a positive integer", path)
+        if v > MAX_IMAGE_SIDE:
+            raise SuperviselyFormatError(
+                f"size.{key} is {v}, more than the {MAX_IMAGE_SIDE} pixels an image side may "
+                "have here",
+                path,
+            )
         out.append(v)
+    if out[0] * out[1] > MAX_IMAGE_PIXELS:
+        raise SuperviselyFormatError(
+            f"size is {out[0]}x{out[1]} ({out[0] * out[1]} pixels), more than the "
+            f"{MAX_IMAGE_PIXELS} pixels an image may have here",
+            path,
+        )
     return out[0], out[1]
 
 
@@ -201,12 +227,7 @@ def load_annotation(
     if meta is None:
         meta = find_meta_for(path)
     meta_obj = _as_meta(meta)
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SuperviselyFormatError(f"not a JSON file ({e})", path) from None
-    return _parse(data, meta_obj, path)
+    return _parse(read_json(path), meta_obj, path)
 
 
 def _meta_of_sdk_annotation(obj: Any) -> ProjectMeta | None:
@@ -252,8 +273,19 @@ def annotation_from_any(obj: Any, meta: MetaLike | None = None) -> Annotation:
     to_json = getattr(obj, "to_json", None)
     if callable(to_json):
         if meta is None:
-            meta = _meta_of_sdk_annotation(obj)
-        data = to_json()
+            try:
+                meta = _meta_of_sdk_annotation(obj)
+            except Exception as e:  # foreign code: name it, whatever it raised
+                raise SuperviselyFormatError(
+                    f"the classes of {type(obj).__name__}'s labels cannot be read: "
+                    f"{type(e).__name__}: {e}"
+                ) from e
+        try:
+            data = to_json()
+        except Exception as e:  # foreign code: name it, whatever it raised
+            raise SuperviselyFormatError(
+                f"{type(obj).__name__}.to_json() raised {type(e).__name__}: {e}"
+            ) from e
         if not isinstance(data, Mapping):
             raise SuperviselyFormatError(f"{type(obj).__name__}.to_json() did not return a dict")
         return load_annotation(data, meta)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import struct
 import zlib
 
 import cv2
 import numpy as np
 
+from .._imagesize import ImageHeaderError, header_size
 from ._errors import SuperviselyFormatError
 
 __all__ = ["decode_alpha", "decode_bitmap"]
@@ -52,9 +52,13 @@ def _png_bytes(text: object, max_pixels: int) -> tuple[bytes, bool]:
 
 
 def _check_png(png: bytes, max_pixels: int) -> None:
-    if not png.startswith(_PNG_SIGNATURE) or png[12:16] != b"IHDR" or len(png) < 24:
+    """Check the PNG header's size against the image's pixel count (the shared recipe)."""
+    try:
+        kind, width, height = header_size(png)
+    except ImageHeaderError:
+        kind, width, height = "", 0, 0
+    if kind != "PNG":
         raise SuperviselyFormatError("bitmap data is not a PNG image")
-    width, height = struct.unpack(">II", png[16:24])
     if width == 0 or height == 0:
         raise SuperviselyFormatError("bitmap PNG has zero size")
     if width * height > max_pixels:

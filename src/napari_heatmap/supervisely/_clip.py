@@ -11,10 +11,13 @@ Lines are clipped segment by segment (Liang-Barsky), giving one piece per stretc
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["clip_polyline", "clip_ring", "ring_area"]
+from ._errors import SuperviselyFormatError
+
+__all__ = ["MAX_SELF_CROSSINGS", "clip_polyline", "clip_ring", "ring_area"]
 
 
 def ring_area(ring: np.ndarray) -> float:
@@ -100,44 +103,106 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
     return [np.array(piece) for piece in pieces]
 
 
+#: Candidate segment pairs examined at once (bounds the memory of the sweep).
+_PAIR_BLOCK = 1 << 20
+#: A line crossing itself more often than this is refused: a scribble of n vertices can cross
+#: itself ~n²/4 times, and every crossing becomes a vertex.
+MAX_SELF_CROSSINGS = 1 << 16
+
+
 def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
-    """Insert a vertex at every point where the line crosses itself (shapely's noding)."""
+    """Insert a vertex at every point where the line crosses itself (shapely's noding).
+
+    Only pairs of segments whose bounding boxes overlap can cross: a sweep over the boxes
+    sorted by their left edge finds them, so a long line that zig-zags along the border costs
+    about linear time instead of testing every pair. The crossings are inserted in the order
+    ``(i, j)`` of a test of every pair, with the same arithmetic, so the result is the same.
+
+    Raises
+    ------
+    SuperviselyFormatError
+        If the line crosses itself more than `MAX_SELF_CROSSINGS` times.
+    """
     n = len(pts) - 1
+    if n < 3:
+        return pts
+    found: list[tuple[np.ndarray, ...]] = []
+    count = 0
+    for i, j in _candidate_pairs(pts):
+        t, u, hit = _crossings(pts[i], pts[i + 1], pts[j], pts[j + 1])
+        k = np.flatnonzero(hit)
+        count += len(k)
+        if count > MAX_SELF_CROSSINGS:
+            raise SuperviselyFormatError(
+                f"the line crosses itself more than {MAX_SELF_CROSSINGS} times"
+            )
+        found.append((i[k], j[k], t[k], u[k]))
+    if not count:
+        return pts
+    i, j, t, u = (np.concatenate(column) for column in zip(*found, strict=True))
     extra: list[list[tuple[float, np.ndarray]]] = [[] for _ in range(n)]
-    for i in range(n):
-        a, b = pts[i], pts[i + 1]
-        for j in range(i + 2, n):
-            c, d = pts[j], pts[j + 1]
-            hit = _segment_crossing(a, b, c, d)
-            if hit is not None:
-                t, u, p = hit
-                if 0.0 < t < 1.0:
-                    extra[i].append((t, p))
-                if 0.0 < u < 1.0:
-                    extra[j].append((u, p))
+    for k in np.lexsort((j, i)):  # the order of the pairwise loop
+        a = pts[i[k]]
+        point = a + t[k] * (pts[i[k] + 1] - a)
+        if 0.0 < t[k] < 1.0:
+            extra[i[k]].append((float(t[k]), point))
+        if 0.0 < u[k] < 1.0:
+            extra[j[k]].append((float(u[k]), point))
     if not any(extra):
         return pts
     out = [pts[0]]
-    for i in range(n):
-        out += [p for _, p in sorted(extra[i], key=lambda tp: tp[0])]
-        out.append(pts[i + 1])
+    for seg in range(n):
+        out += [p for _, p in sorted(extra[seg], key=lambda tp: tp[0])]
+        out.append(pts[seg + 1])
     return np.array(out)
 
 
-def _segment_crossing(
+def _candidate_pairs(pts: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield blocks of ``(i, j)`` pairs, ``j >= i + 2``, of segments whose boxes touch."""
+    lo = np.minimum(pts[:-1], pts[1:])
+    hi = np.maximum(pts[:-1], pts[1:])
+    finite = np.abs(pts[np.isfinite(pts)])
+    slack = 1e-9 * (1.0 + (float(finite.max()) if finite.size else 0.0))
+    lo, hi = lo - slack, hi + slack  # generous: every candidate is tested exactly anyway
+    order = np.argsort(lo[:, 0], kind="stable")
+    left = lo[order, 0]
+    # segment at sorted position p may meet those at p+1 .. end[p]-1 (their left edges start
+    # before its right edge)
+    end = np.searchsorted(left, hi[order, 0], side="right")
+    counts = np.maximum(end - np.arange(len(order)) - 1, 0)
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        total = int(counts[start])
+        while stop < len(order) and total + counts[stop] <= _PAIR_BLOCK:
+            total += int(counts[stop])
+            stop += 1
+        c = counts[start:stop]
+        p = np.repeat(np.arange(start, stop), c)
+        q = p + 1 + np.arange(len(p)) - np.repeat(np.cumsum(c) - c, c)
+        a, b = order[p], order[q]
+        meet = (lo[a, 1] <= hi[b, 1]) & (lo[b, 1] <= hi[a, 1])
+        i, j = np.minimum(a, b)[meet], np.maximum(a, b)[meet]
+        far = j >= i + 2
+        yield i[far], j[far]
+        start = stop
+
+
+def _crossings(
     a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
-) -> tuple[float, float, np.ndarray] | None:
-    """Where segments a-b and c-d cross: (t on a-b, u on c-d, point), None if they don't."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where segments a-b cross c-d, pair by pair: t on a-b, u on c-d, and whether they do.
+
+    Parallel or collinear segments have no single crossing point and count as not crossing.
+    """
     r, s = b - a, d - c
-    denom = r[0] * s[1] - r[1] * s[0]
-    if denom == 0:  # parallel or collinear: no single crossing point
-        return None
+    denom = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
     ca = c - a
-    t = (ca[0] * s[1] - ca[1] * s[0]) / denom
-    u = (ca[0] * r[1] - ca[1] * r[0]) / denom
-    if not (0.0 <= t <= 1.0 and 0.0 <= u <= 1.0):
-        return None
-    return t, u, a + t * r
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (ca[:, 0] * s[:, 1] - ca[:, 1] * s[:, 0]) / denom
+        u = (ca[:, 0] * r[:, 1] - ca[:, 1] * r[:, 0]) / denom
+    hit = (denom != 0) & (t >= 0.0) & (t <= 1.0) & (u >= 0.0) & (u <= 1.0)
+    return t, u, hit
 
 
 def _clip_segment(

@@ -8,12 +8,12 @@ folders; a dataset holds ``ann/`` and optionally ``img/``; nested datasets live 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+from ._jsonio import sniff_kind
 from ._meta import find_meta_for
 
 __all__ = ["AnnotationItem", "SuperviselyLayout", "find_annotations", "is_supervisely_json"]
@@ -21,7 +21,6 @@ __all__ = ["AnnotationItem", "SuperviselyLayout", "find_annotations", "is_superv
 #: Folder names inside a dataset that are never datasets themselves.
 SERVICE_FOLDERS = frozenset({"img", "ann", "img_info", "seg", "meta", "datasets", "blob"})
 META_NAMES = ("meta.json", "classes.json")
-_SNIFF_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -68,57 +67,10 @@ class SuperviselyLayout:
     items: list[AnnotationItem] = field(default_factory=list)
 
 
-def _head_looks_supervisely(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_SNIFF_BYTES)
-    except OSError:
-        return False
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text[:1] not in (b"{", b"["):
-        return False
-    return any(k in head for k in (b'"size"', b'"objects"', b'"classes"', b'"title"'))
-
-
-def _is_annotation(data: Any) -> bool:
-    if not isinstance(data, dict):
-        return False
-    size = data.get("size")
-    return (
-        isinstance(size, dict)
-        and "height" in size
-        and "width" in size
-        and isinstance(data.get("objects"), list)
-    )
-
-
-def _is_meta(data: Any) -> bool:
-    if isinstance(data, dict):
-        return isinstance(data.get("classes"), list)
-    return (
-        isinstance(data, list)
-        and len(data) > 0
-        and all(isinstance(c, dict) and "title" in c and "shape" in c for c in data)
-    )
-
-
-def _sniff(path: Path) -> Literal["annotation", "meta"] | None:
-    if path.suffix.lower() != ".json" or not path.is_file() or not _head_looks_supervisely(path):
-        return None
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if _is_annotation(data):
-        return "annotation"
-    return "meta" if _is_meta(data) else None
-
-
 def is_supervisely_json(path: str | os.PathLike[str]) -> bool:
     """Tell whether `path` is a Supervisely annotation or project meta JSON file.
 
-    Declines cheaply (extension, first bytes) before parsing anything.
+    Declines cheaply (extension, first bytes); a large file is judged by its first megabyte.
 
     Parameters
     ----------
@@ -131,7 +83,7 @@ def is_supervisely_json(path: str | os.PathLike[str]) -> bool:
         True for an annotation (``size`` with ``height``/``width`` and an ``objects`` list) or a
         meta (``classes`` list, or a legacy bare list of classes).
     """
-    return _sniff(Path(path)) is not None
+    return sniff_kind(path) is not None
 
 
 def _visible(path: Path) -> bool:
@@ -167,18 +119,36 @@ def _dataset_items(folder: Path, dataset: str) -> list[AnnotationItem]:
     return items
 
 
-def _datasets(folder: Path, prefix: str) -> list[tuple[Path, str]]:
-    """Dataset folders under `folder` (non-service sub-folders), nested ones after parents."""
+def _real(path: Path) -> str:
+    """Return the path with every symlink resolved (never raises for a loop)."""
+    return os.path.realpath(path)
+
+
+def _datasets(folder: Path, prefix: str, seen: set[str]) -> list[tuple[Path, str]]:
+    """Dataset folders under `folder` (non-service sub-folders), nested ones after parents.
+
+    A folder reached again through a symlink (``datasets/child -> ..``) is skipped: `seen`
+    holds the real paths of the folders visited so far.
+    """
     out = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p)):
-        if sub.name in SERVICE_FOLDERS:
+        if sub.name in SERVICE_FOLDERS or _real(sub) in seen:
             continue
+        seen.add(_real(sub))
         name = f"{prefix}{sub.name}"
         out.append((sub, name))
         nested = sub / "datasets"
         if nested.is_dir():
-            out.extend(_datasets(nested, f"{name}/"))
+            out.extend(_datasets(nested, f"{name}/", seen))
     return out
+
+
+def _once(items: list[AnnotationItem]) -> list[AnnotationItem]:
+    """Keep the first item of each annotation file (by real path): every file counts once."""
+    unique: dict[str, AnnotationItem] = {}
+    for item in items:
+        unique.setdefault(_real(item.ann_path), item)
+    return list(unique.values())
 
 
 def _dataset_tree_items(folder: Path) -> list[AnnotationItem]:
@@ -189,9 +159,9 @@ def _dataset_tree_items(folder: Path) -> list[AnnotationItem]:
     items = _dataset_items(folder, folder.name)
     nested = folder / "datasets"
     if nested.is_dir():
-        for sub, name in _datasets(nested, f"{folder.name}/"):
+        for sub, name in _datasets(nested, f"{folder.name}/", {_real(folder)}):
             items += _dataset_items(sub, name)
-    return items
+    return _once(items)
 
 
 def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
@@ -211,7 +181,7 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
     """
     p = Path(path)
     if p.is_file():
-        if _sniff(p) != "annotation":
+        if sniff_kind(p) != "annotation":
             return None
         dataset_dir = p.parent.parent if p.parent.name == "ann" else None
         image = None
@@ -235,8 +205,8 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
     meta = next((p / n for n in META_NAMES if (p / n).is_file()), None)
     if (p / "ann").is_dir() or (meta is None and (p / "datasets").is_dir()):
         return SuperviselyLayout("dataset", p, find_meta_for(p), _dataset_tree_items(p))
-    datasets = _datasets(p, "")
-    items = [item for folder, name in datasets for item in _dataset_items(folder, name)]
+    datasets = _datasets(p, "", {_real(p)})
+    items = _once([item for folder, name in datasets for item in _dataset_items(folder, name)])
     if meta is None and not items:
         return None
     return SuperviselyLayout("project", p, meta, items)

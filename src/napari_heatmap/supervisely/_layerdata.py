@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ._annotation import Annotation
@@ -28,16 +29,48 @@ from ._shapes import (
     Rectangle,
 )
 
-__all__ = ["OBJECT_OPACITY", "LayerData", "object_layers"]
+__all__ = ["MAX_SHAPE_VERTICES", "OBJECT_OPACITY", "LayerData", "object_layers"]
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: Opacity of shapes and masks, so the image shows through.
 OBJECT_OPACITY = 0.5
 
 
+#: Most vertices one shape is shown with: napari needs about a millisecond per vertex to add a
+#: shape, so a 100,000-vertex polygon would stall the viewer (the density uses every vertex).
+MAX_SHAPE_VERTICES = 1000
+
+
 def _rc(xy: np.ndarray) -> np.ndarray:
     """``[x, y]`` vertices -> napari ``(row, col)`` float vertices."""
     return np.asarray(xy, np.float64)[:, ::-1].copy()
+
+
+def _shown(xy: np.ndarray, closed: bool) -> np.ndarray:
+    """Vertices napari can draw: no repeated vertex in a row, at most `MAX_SHAPE_VERTICES`.
+
+    napari's triangulation fails with a KeyError on a polygon whose consecutive vertices repeat
+    (common once coordinates are rounded to pixels); long outlines are simplified by
+    Douglas-Peucker with a tolerance grown until they fit.
+    """
+    pts = np.asarray(xy, np.float64).reshape(-1, 2)
+    if len(pts) > 1:
+        keep = np.r_[True, np.any(pts[1:] != pts[:-1], axis=1)]
+        pts = pts[keep]
+    if closed and len(pts) > 1 and np.array_equal(pts[0], pts[-1]):
+        pts = pts[:-1]
+    epsilon = 0.5
+    while len(pts) > MAX_SHAPE_VERTICES:
+        curve = pts.astype(np.float32).reshape(-1, 1, 2)
+        pts = cv2.approxPolyDP(curve, epsilon, closed).reshape(-1, 2).astype(np.float64)
+        epsilon *= 2
+    return _rc(pts)
+
+
+def _polygon(xy: np.ndarray) -> tuple[np.ndarray, str]:
+    """Return a polygon shape, or a path when too few distinct vertices are left."""
+    rc = _shown(xy, closed=True)
+    return (rc, "polygon") if len(rc) >= 3 else (rc, "path")
 
 
 @dataclass
@@ -56,15 +89,15 @@ def _collect(geometry: object, out: _ClassObjects) -> None:
         corners = [(g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)]
         out.shapes.append((np.array(corners, np.float64), "rectangle"))
     elif isinstance(g, Polygon):
-        out.shapes.append((_rc(g.exterior), "polygon"))
+        out.shapes.append(_polygon(g.exterior))
     elif isinstance(g, MultiPolygon):
-        out.shapes += [(_rc(part.exterior), "polygon") for part in g.parts]
+        out.shapes += [_polygon(part.exterior) for part in g.parts]
     elif isinstance(g, OrientedBBox):
         out.shapes.append((_rc(oriented_bbox_corners(g)), "polygon"))
     elif isinstance(g, Cuboid):
         out.shapes += [(_rc(g.points[list(face)]), "polygon") for face in g.faces]
     elif isinstance(g, Polyline):
-        out.shapes.append((_rc(g.points), "path"))
+        out.shapes.append((_shown(g.points, closed=False), "path"))
     elif isinstance(g, Point):
         out.points.append((g.row, g.col))
     elif isinstance(g, Graph):

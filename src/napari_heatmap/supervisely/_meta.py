@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
+from ._jsonio import HEAD_BYTES, read_json, sniff_kind
 
 __all__ = [
     "CUBOID_2D_EDGES",
@@ -190,30 +190,46 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
     ------
     SuperviselyFormatError
         If the file is not JSON or holds no class list.
+
+    Warns
+    -----
+    SuperviselyWarning
+        For classes without a ``title``, which are skipped (their objects then get default
+        colours, as objects of any class missing from the meta do).
     """
     path = None
     data: Any = source
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise SuperviselyFormatError(f"not a JSON file ({e})", path) from None
+        data = read_json(path)
     if isinstance(data, Mapping):
         if not isinstance(data.get("classes"), list):
             raise SuperviselyFormatError("meta has no 'classes' list", path)
         data = data["classes"]
     elif not isinstance(data, list):
         raise SuperviselyFormatError("meta must be a dict with 'classes' or a list", path)
-    classes = [_parse_class(c, i, path) for i, c in enumerate(data)]
+    classes, untitled = [], []
+    for index, raw in enumerate(data):
+        if isinstance(raw, Mapping) and isinstance(raw.get("title"), str):
+            classes.append(_parse_class(raw, index, path))
+        else:
+            untitled.append(str(index))
+    if untitled:
+        where = f"{path}: " if path is not None else ""
+        warnings.warn(
+            f"{where}skipped class(es) without a 'title': index {', '.join(untitled[:10])}"
+            + (f" and {len(untitled) - 10} more" if len(untitled) > 10 else ""),
+            SuperviselyWarning,
+            stacklevel=2,
+        )
     return ProjectMeta({c.title: c for c in classes}, path)
 
 
 def _is_meta_file(path: Path) -> bool:
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        if path.stat().st_size > HEAD_BYTES:  # judged by its start, as the reader does
+            return sniff_kind(path) == "meta"
+        data = read_json(path)
     except (OSError, ValueError):
         return False
     if isinstance(data, dict):
@@ -239,7 +255,7 @@ def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | 
     pathlib.Path or None
         The meta file, or ``None`` when there is none.
     """
-    here = Path(path).resolve()
+    here = Path(os.path.realpath(path))  # Path.resolve raises on a symlink loop
     folder = here if here.is_dir() else here.parent
     for _ in range(max_levels):
         for name in ("meta.json", "classes.json"):

@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._annotation import Annotation
+from ._annotation import MAX_IMAGE_PIXELS, Annotation
 from ._errors import SuperviselyWarning
 from ._shapes import (
     AlphaMask,
@@ -77,26 +77,33 @@ def grid_size(
     Raises
     ------
     ValueError
-        For a non-positive side, an empty `img_sizes`, or a grid that would be empty.
+        For a non-positive side, an empty `img_sizes`, or a grid that would be empty or
+        larger than ``MAX_IMAGE_PIXELS`` (2**28) pixels.
     """
     width = _check_side(width, "width")
     height = _check_side(height, "height")
     if len(img_sizes) == 0:
         raise ValueError("annotations list should have at least one element")
     if width is not None and height is not None:
-        return height, width
-    avg_h = sum(s[0] for s in img_sizes) / len(img_sizes)
-    avg_w = sum(s[1] for s in img_sizes) / len(img_sizes)
-    ar = avg_w / avg_h
-    if width is not None:
-        out = (_even(width / ar), width)
-    elif height is not None:
-        out = (height, _even(height * ar))
+        out = (height, width)
     else:
-        out = (_even(avg_h), _even(avg_w))
+        avg_h = sum(s[0] for s in img_sizes) / len(img_sizes)
+        avg_w = sum(s[1] for s in img_sizes) / len(img_sizes)
+        ar = avg_w / avg_h
+        if width is not None:
+            out = (_even(width / ar), width)
+        elif height is not None:
+            out = (height, _even(height * ar))
+        else:
+            out = (_even(avg_h), _even(avg_w))
     if min(out) <= 0:
         raise ValueError(
             f"the density grid would be {out[0]}x{out[1]} pixels; request a larger width/height"
+        )
+    if out[0] * out[1] > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"the density grid would be {out[0]}x{out[1]} ({out[0] * out[1]} pixels), more "
+            f"than the {MAX_IMAGE_PIXELS} pixels allowed; request a smaller width/height"
         )
     return out
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._annotation import Annotation, annotation_from_any
-from ._errors import SuperviselyWarning
+from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._folders import SuperviselyLayout, find_annotations
 from ._meta import ProjectMeta, load_meta
 
@@ -142,11 +142,17 @@ def read_sources(annotations: object, name: str = "annotations") -> list[Annotat
     """
     out: list[Annotation] = []
     skipped: list[_Skipped] = []
-    for item in annotation_sources(annotations, name):
+    for index, item in enumerate(annotation_sources(annotations, name)):
         if isinstance(item, str | os.PathLike) and Path(item).is_dir():
             skipped.append(_read_folder(_folder_layout(item, name), out))
-        else:
+            continue
+        try:
             out.append(annotation_from_any(item))
+        except SuperviselyFormatError as e:
+            if e.path is not None:  # a file: its name says which item it is
+                raise
+            label = f"{name}[{index}] ({type(item).__name__})"
+            raise SuperviselyFormatError(e.reason, label, e.object_index) from e.__cause__
     failed = [s for s in skipped if s.reasons]
     if failed and not out:
         raise ValueError(
