@@ -21,26 +21,26 @@ What it does:
    width only, height only, both) and for ``object_name`` = every class.
 3. SDK variants: ``raw`` (as the SDK draws, graph/cuboid_2d weighted by template colour R values),
    ``unit`` (the same, with every graph template colour and cuboid_2d class colour set to R = 1,
-   so they weigh 1 per pixel like ours: decision 9.2 factored out; **the reference**),
+   so they weigh 1 per pixel like ours: decision 2 factored out; **the reference**),
    ``noclip`` (``unit`` with the SDK's load-time shapely crop of polygons, lines and
    multipolygons switched off, every other crop kept; information only: it shows how much the
-   crop matters, since ours crops these too, with its own clipper, format notes §7) and
+   crop matters, since ours crops these too, with its own clipper, docs/supervisely.md, "How a density is drawn") and
    ``nograph`` (graph and cuboid_2d labels left out on both sides). Where the SDK raises, the
    error is recorded and the SDK's loop is replayed label by label, skipping the labels that
    raise (their boxes are kept).
 4. Checks the per-class maps (``object_name`` = every class) against ``unit``: a class whose
    objects never cross the border (no ``_x`` suffix, ``any`` included), and a crossing class the
    SDK crops exactly like ours (rectangle, point, bitmap, alpha_mask, oriented_bbox, graph,
-   cuboid_2d: §7 / decision 9.1), must equal it exactly, pixels inside a label the SDK failed to
+   cuboid_2d: §7 / decision 1), must equal it exactly, pixels inside a label the SDK failed to
    draw aside; the crossing polygon/line/multipolygon/any classes (``BORDER_CLASSES``) may differ
-   within decision 9.1's tolerance (at most 0.1 % of the map's pixels, by at most 1), since our
+   within decision 1's tolerance (at most 0.1 % of the map's pixels, by at most 1), since our
    crop approximates shapely's: a concave ring leaving and re-entering the image stays one ring
    joined along the image edge, a hole crossing the border stays a clipped hole instead of a
    notch of the exterior, and self-intersecting rings are not repaired with ``buffer(0)``.
    Then classifies every differing pixel of the full map: (i) differs from ``raw`` only:
-   graph/cuboid_2d weights (decision 9.2); (iv) differs from ``unit`` inside a label the SDK
-   failed to draw (decision 9.3); (ii) differs from ``unit`` elsewhere, where a crossing class's
-   map differs and no exact class's does: our crop of labels crossing the border (decision 9.1);
+   graph/cuboid_2d weights (decision 2); (iv) differs from ``unit`` inside a label the SDK
+   failed to draw (decision 3); (ii) differs from ``unit`` elsewhere, where a crossing class's
+   map differs and no exact class's does: our crop of labels crossing the border (decision 1);
    (iii) any other pixel differing from ``unit``, and any differing pixel of an exact class's
    map: a bug. Verdict per case: BUG on any (iii); "OVER 9.1" when the full map's (ii) exceed
    0.1 % of its pixels or differ by more than 1; else ok. Exit status 1 when a bug is found.
@@ -87,7 +87,7 @@ KINDS = (
     "graph",
     "any",
 )
-#: Classes whose SDK weight is the template colour's R value (decision 9.2).
+#: Classes whose SDK weight is the template colour's R value (decision 2).
 WEIGHTED_SHAPES = ("graph", "cuboid_2d")
 #: Crossing classes the SDK crops with shapely and we with our own clipper: their maps may
 #: differ from the SDK's within the 9.1 tolerance; every other class must be exact.
@@ -116,7 +116,7 @@ GRAPH_TEMPLATE = {
     ],
 }
 TIE = 1e-5  # |difference| below this counts as float rounding, not as a differing pixel
-TOL_SHARE, TOL_ABS = 0.001, 1 + TIE  # decision 9.1: at most 0.1 % of the pixels, by at most 1
+TOL_SHARE, TOL_ABS = 0.001, 1 + TIE  # decision 1: at most 0.1 % of the pixels, by at most 1
 
 
 def within_91(n: int, size: int, max_abs: float) -> bool:
@@ -1416,7 +1416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print_summary(results, class_stats)
 
-        print("\nProbes of the SDK's known crashes (decision 9.3):")
+        print("\nProbes of the SDK's known crashes (decision 3):")
         rows = []
         for pname, r, _ in probe_results:
             crash = "; ".join(sorted({c.split(": ", 1)[1] for c in r.sdk_crashes})) or "no crash"

@@ -1,4 +1,4 @@
-"""The npe2 reader: Supervisely files and folders open as napari layers (spec §6)."""
+"""The npe2 reader: Supervisely files and folders open as napari layers (behaviour §6)."""
 
 from __future__ import annotations
 

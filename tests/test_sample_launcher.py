@@ -151,3 +151,18 @@ def test_session_sample_and_launcher_import_no_qt():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_load_mask_checks_the_pixel_budget_before_decoding(tmp_path):
+    import zlib
+
+    # a PNG header claiming 100000 × 100000 pixels: refused from the header alone
+    def chunk(kind, data):
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    ihdr = (100_000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+    (tmp_path / "bomb.png").write_bytes(bomb)
+    with pytest.raises(ValueError, match="mask: .* is too large"):
+        load_mask(tmp_path / "bomb.png")

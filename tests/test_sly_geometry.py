@@ -189,7 +189,7 @@ def test_graph_counts_one_per_pixel_not_template_colour():
     meta = load_meta(GRAPH_META)
     nodes = {"a": {"loc": [0, 0]}, "b": {"loc": [4, 0]}, "c": {"loc": [4, 3]}}
     grid = dm([obj("graph", cls="pose", nodes=nodes)], meta)
-    assert grid.max() == 1  # not 255, the template's R value (decision 9.2)
+    assert grid.max() == 1  # not 255, the template's R value (docs/supervisely.md, decision 2)
     expected = np.zeros((H, W), np.float32)
     expected[0, 0:5] = 1  # a-b
     expected[0:4, 4] = 1  # b-c
@@ -232,7 +232,7 @@ def test_cuboid_2d_draws_twelve_edges_counting_one():
         f"face2-{n}": {"loc": [x + 2, y + 2]} for n, (x, y) in zip(names, square, strict=True)
     }
     grid = dm([obj("cuboid_2d", cls="box", vertices=vertices)], load_meta(GRAPH_META))
-    assert grid.max() == 1  # not 77, the class colour's R (decision 9.2)
+    assert grid.max() == 1  # not 77, the class colour's R (docs/supervisely.md, decision 2)
     # two 5x5 outlines (16 px each) meeting at 2 pixels, plus 4 connecting diagonals (1 new px)
     assert grid.sum() == 16 + 16 - 2 + 4
     for r, c in [(1, 1), (1, 5), (5, 5), (5, 1)]:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 
 #: Centre of the demo's first blob (world = mask pixels: the frame is the natural size).
 BLOB = (133.0, 200.0)
-#: Demo background colour at the blob's row (contract: the gradient of the documentation).
+#: Demo background colour at the blob's row (the gradient of the documented demo).
 BG = np.array([50 + 133 // 3, 100, 150 + 133 // 5])
 
 
@@ -105,7 +105,7 @@ def test_each_control_sets_the_controller(make_napari_viewer, qtbot, errors):
     assert hm.blur_ksize == (7, 7)
     widget.blur.kx.value = 4  # typed even size: the odd one above is used and shown
     assert hm.blur_ksize == (5, 7) and widget.blur.kx.value == 5
-    widget.blur.ky.value = 11  # kx and ky are separate (contract: (kx, ky) odd ints)
+    widget.blur.ky.value = 11  # kx and ky are separate (behaviour §2.3: (kx, ky) odd ints)
     assert hm.blur_ksize == (5, 11)
     widget.opacity.value = 35
     assert hm.opacity == 35.0 and hm.heatmap_layer.opacity == pytest.approx(0.35)

@@ -111,7 +111,23 @@ def load_mask(path: str | Path) -> np.ndarray:
             return np.asarray(np.load(path, allow_pickle=False))
         except (OSError, ValueError) as exc:
             raise ValueError(f"mask: cannot read {str(path)!r} as a .npy array: {exc}") from exc
-    gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
+    from ._background import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+    from ._imagesize import ImageHeaderError, ImageTooLargeError, check_pixels
+
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise ValueError(
+            f"mask: {str(path)!r} is too large: {path.stat().st_size} bytes, more than "
+            f"{MAX_IMAGE_BYTES} for an image (save a large mask as .npy)"
+        )
+    raw = path.read_bytes()
+    try:  # the pixel budget is checked from the header, before anything is decoded
+        check_pixels(raw, MAX_IMAGE_PIXELS)
+    except ImageTooLargeError as exc:
+        raise ValueError(f"mask: {str(path)!r} is too large: {exc}") from None
+    except ImageHeaderError as exc:
+        raise ValueError(f"mask: cannot read {str(path)!r}: not a .npy file or an image "
+                         f"whose size can be checked ({exc})") from None
+    gray = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
     if gray is None:
         raise ValueError(
             f"mask: cannot read {str(path)!r}: not a .npy file or an image OpenCV reads"

@@ -1,4 +1,4 @@
-"""Annotation JSON: image size and labels, read leniently (decision 9.4)."""
+"""Annotation JSON: image size and labels, read leniently (docs/supervisely.md, decision 4)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Discovery of annotation files: a single file, a dataset folder or a project folder.
 
-Layout (format notes §1): a project holds ``meta.json`` (legacy: ``classes.json``) and dataset
+Layout (docs/supervisely.md, "What is read"): a project holds ``meta.json`` (legacy: ``classes.json``) and dataset
 folders; a dataset holds ``ann/`` and optionally ``img/``; nested datasets live in
 ``<dataset>/datasets/<child>/`` at any depth. An annotation is named ``<image name>.json``
 (legacy: ``<image stem>.json``).

@@ -243,7 +243,7 @@ def _inside(pts: np.ndarray, h: int, w: int) -> bool:
 
 
 def _crop_polygon(p: Polygon, h: int, w: int) -> Polygon | None:
-    """Clip a polygon to the image; ring vertices rounded half-to-even (format notes §7)."""
+    """Clip a polygon to the image; ring vertices rounded half-to-even (docs/supervisely.md, "How a density is drawn")."""
     if _inside(p.exterior, h, w) and all(_inside(r, h, w) for r in p.interiors):
         return p
     if _outside(p.exterior, h, w):
@@ -259,7 +259,7 @@ def _crop_polygon(p: Polygon, h: int, w: int) -> Polygon | None:
 
 
 def _crop_polyline(line: Polyline, h: int, w: int) -> list[Geometry] | None:
-    """Clip a line to the image: one label a stretch inside, vertices floored (§7)."""
+    """Clip a line to the image: one label a stretch inside, vertices floored."""
     if _inside(line.points, h, w):
         return [line]
     pieces = clip_polyline(line.points, h, w)

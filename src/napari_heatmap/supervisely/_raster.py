@@ -1,7 +1,7 @@
 """Density rasteriser: every label scaled to a common grid, drawn with 1, overlaps summed.
 
-Matches ``Heatmap.set_heatmap_from_annotations`` of the Supervisely SDK 6.74.51 (format notes
-§5, §6, §8) except where the decisions in §9 say otherwise: graphs and 2-D cuboids count 1 per
+Matches ``Heatmap.set_heatmap_from_annotations`` of the Supervisely SDK 6.74.51 (see
+docs/supervisely.md) except where its decisions say otherwise: graphs and 2-D cuboids count 1 per
 pixel, and bitmaps that overflow the grid or vanish when shrunk are clipped or skipped (with a
 warning) instead of raising. Each label is drawn into a scratch array covering only its
 clipped bounding box, which is then added into the float32 grid.
@@ -220,7 +220,7 @@ def oriented_bbox_corners(g: OrientedBBox) -> np.ndarray:
 
 @dataclass
 class _Stats:
-    """Cases where the SDK would raise and we do not (decision 9.3)."""
+    """Cases where the SDK would raise and we do not (docs/supervisely.md, decision 3)."""
 
     clipped_bitmaps: int = 0
     emptied_bitmaps: int = 0

@@ -3,7 +3,7 @@
 `density_map` and ``Heatmap.set_heatmap_from_annotations`` take annotations, JSON dicts, paths
 of files and of dataset or project folders, alone or in a list. A file given by name must be
 readable; a file found inside a folder that cannot be read is skipped and reported in one
-`SuperviselyWarning`, as the napari reader does (format notes §9.4).
+`SuperviselyWarning`, as the napari reader does (docs/supervisely.md, decision 4).
 """
 
 from __future__ import annotations
