@@ -24,7 +24,7 @@ What it does:
    so they weigh 1 per pixel like ours: decision 2 factored out; **the reference**),
    ``noclip`` (``unit`` with the SDK's load-time shapely crop of polygons, lines and
    multipolygons switched off, every other crop kept; information only: it shows how much the
-   crop matters, since ours crops these too, with its own clipper, docs/supervisely.md, "How a density is drawn") and
+   crop matters, since ours crops these too, with its own clipper; docs/supervisely.md) and
    ``nograph`` (graph and cuboid_2d labels left out on both sides). Where the SDK raises, the
    error is recorded and the SDK's loop is replayed label by label, skipping the labels that
    raise (their boxes are kept).

@@ -1,7 +1,7 @@
 """Clip polygon rings and polylines to an image, as the SDK's load-time crop does (no shapely).
 
 The SDK intersects a polygon or line that sticks out of its image with the window
-``0 <= x <= W-1``, ``0 <= y <= H-1`` (docs/supervisely.md, "How a density is drawn"). Rings are clipped with
+``0 <= x <= W-1``, ``0 <= y <= H-1`` (docs/supervisely.md). Rings are clipped with
 Sutherland-Hodgman, which is exact for a convex window; where a concave ring leaves and
 re-enters the window, the result is one ring joined along the window's edge where shapely
 would give separate pieces (the edge's pixels may then be drawn, a one-pixel difference).

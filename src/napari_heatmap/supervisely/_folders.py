@@ -1,7 +1,7 @@
 """Discovery of annotation files: a single file, a dataset folder or a project folder.
 
-Layout (docs/supervisely.md, "What is read"): a project holds ``meta.json`` (legacy: ``classes.json``) and dataset
-folders; a dataset holds ``ann/`` and optionally ``img/``; nested datasets live in
+Layout (docs/supervisely.md): a project holds ``meta.json`` (legacy: ``classes.json``) and
+dataset folders; a dataset holds ``ann/`` and optionally ``img/``; nested datasets live in
 ``<dataset>/datasets/<child>/`` at any depth. An annotation is named ``<image name>.json``
 (legacy: ``<image stem>.json``).
 """

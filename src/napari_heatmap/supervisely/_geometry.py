@@ -243,7 +243,7 @@ def _inside(pts: np.ndarray, h: int, w: int) -> bool:
 
 
 def _crop_polygon(p: Polygon, h: int, w: int) -> Polygon | None:
-    """Clip a polygon to the image; ring vertices rounded half-to-even (docs/supervisely.md, "How a density is drawn")."""
+    """Clip a polygon to the image; ring vertices rounded half-to-even (docs/supervisely.md)."""
     if _inside(p.exterior, h, w) and all(_inside(r, h, w) for r in p.interiors):
         return p
     if _outside(p.exterior, h, w):
