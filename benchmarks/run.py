@@ -50,8 +50,12 @@ COLOUR_SETTERS: tuple[tuple[str, tuple[Any, ...]], ...] = (
 BLUR_SETTER: tuple[str, tuple[Any, ...]] = ("blur_ksize", ((7, 7), (5, 5)))
 # napari's layer controls as they set the heatmap layer: (row, layer attribute, values, note)
 NAPARI_CONTROLS: tuple[tuple[str, str, tuple[Any, ...], str], ...] = (
-    ("contrast-limits slider", "contrast_limits", ((0.1, 0.7), (0.2, 0.8)),
-     "folded into vmin / vmax"),
+    (
+        "contrast-limits slider",
+        "contrast_limits",
+        ((0.1, 0.7), (0.2, 0.8)),
+        "folded into vmin / vmax",
+    ),
     ("opacity slider", "opacity", (0.5, 0.6), "folded into opacity"),
     ("colormap box", "colormap", ("gray", "viridis"), "napari colormap, re-binned"),
 )
@@ -574,8 +578,14 @@ def bench_memory(cfg: Config) -> tuple[list[Row], dict[str, float]]:
     render = render_peak(make_mask(side, 4))
     rows = [
         Row("set_heatmap peak extra memory", sq(side), peak, None, "x mask", note="tracemalloc"),
-        Row("mask_to_rgba peak extra memory", sq(side), render, None, "x mask",
-            note="tracemalloc; the RGBA result (1x a float32 mask) included; strips"),
+        Row(
+            "mask_to_rgba peak extra memory",
+            sq(side),
+            render,
+            None,
+            "x mask",
+            note="tracemalloc; the RGBA result (1x a float32 mask) included; strips",
+        ),
         Row(
             "set_heatmap peak extra memory, NaN mask",
             sq(side),
@@ -644,13 +654,19 @@ def target_rows(
             )
             row.status = status(cost <= 4, extra)
             rows.append(row)
-        colour = {k: v for k, v in setters.items()
-                  if k != BLUR_SETTER[0] and not k.startswith("napari ")}
+        colour = {
+            k: v for k, v in setters.items() if k != BLUR_SETTER[0] and not k.startswith("napari ")
+        }
         controls = {k: v for k, v in setters.items() if k.startswith("napari ")}
         if controls:
             slow = max(controls, key=lambda k: controls[k].median)
-            speedup(f"target: set_heatmap / slowest napari control ({slow[7:]})", s,
-                    controls[slow], 100, extra=True)
+            speedup(
+                f"target: set_heatmap / slowest napari control ({slow[7:]})",
+                s,
+                controls[slow],
+                100,
+                extra=True,
+            )
         if colour:
             slowest = max(colour, key=lambda k: colour[k].median)
             speedup(f"target: set_heatmap / slowest setter ({slowest})", s, colour[slowest], 100)

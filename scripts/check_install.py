@@ -72,8 +72,9 @@ EXPECTED = (
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env,
-                          check=False)
+    return subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, env=env, check=False
+    )
 
 
 def check(ok: bool, what: str, detail: str = "") -> bool:
@@ -96,8 +97,11 @@ def probe(python: Path, label: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--opencv-python", action="store_true",
-                        help="also check beside opencv-python (the GUI build of OpenCV)")
+    parser.add_argument(
+        "--opencv-python",
+        action="store_true",
+        help="also check beside opencv-python (the GUI build of OpenCV)",
+    )
     parser.add_argument("--keep", type=Path, help="build and install in this folder, keep it")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="napari-heatmap-install-"))
@@ -115,17 +119,22 @@ def main(argv: list[str] | None = None) -> int:
         res = run(sys.executable, "-m", "venv", env)
         python = env / "bin" / "python"
         res = run(python, "-m", "pip", "install", "-q", "napari[pyqt6]", wheel)
-        if not check(res.returncode == 0, "pip install napari[pyqt6] + the wheel into a fresh venv",
-                     res.stderr[-2000:]):
+        if not check(
+            res.returncode == 0,
+            "pip install napari[pyqt6] + the wheel into a fresh venv",
+            res.stderr[-2000:],
+        ):
             return 1
         res = run(env / "bin" / "npe2", "validate", "napari-heatmap", "--imports")
-        good &= check(res.returncode == 0, "npe2 validate napari-heatmap --imports",
-                      res.stdout + res.stderr)
+        good &= check(
+            res.returncode == 0, "npe2 validate napari-heatmap --imports", res.stdout + res.stderr
+        )
         good &= probe(python, "fresh napari")
         if args.opencv_python:
             res = run(python, "-m", "pip", "install", "-q", "opencv-python")
-            good &= check(res.returncode == 0, "pip install opencv-python beside it",
-                          res.stderr[-2000:])
+            good &= check(
+                res.returncode == 0, "pip install opencv-python beside it", res.stderr[-2000:]
+            )
             good &= probe(python, "with opencv-python")
         return 0 if good else 1
     finally:

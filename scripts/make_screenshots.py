@@ -20,8 +20,9 @@ CLICK = (133.0, 200.0)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "demo.png")
-    parser.add_argument("--size", type=int, nargs=2, default=(1500, 850),
-                        metavar=("WIDTH", "HEIGHT"))
+    parser.add_argument(
+        "--size", type=int, nargs=2, default=(1500, 850), metavar=("WIDTH", "HEIGHT")
+    )
     args = parser.parse_args()
     viewer, hm = open_viewer(widget=True)
     try:

@@ -124,8 +124,13 @@ def run_isolated(
     report.unlink(missing_ok=True)
     request.write_bytes(
         pickle.dumps(
-            {"func": func, "args": args, "memory": memory, "patch": patch or {},
-             "imports": (func.partition(":")[0], *imports)}
+            {
+                "func": func,
+                "args": args,
+                "memory": memory,
+                "patch": patch or {},
+                "imports": (func.partition(":")[0], *imports),
+            }
         )
     )
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
@@ -133,7 +138,11 @@ def run_isolated(
     try:
         proc = subprocess.run(
             [sys.executable, "-c", _CHILD, str(request), str(report)],
-            capture_output=True, text=True, timeout=seconds, env=env, cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=seconds,
+            env=env,
+            cwd=workdir,
         )
     except subprocess.TimeoutExpired:
         return Outcome("timeout", message=f"killed after {seconds:g} s")
@@ -277,8 +286,9 @@ def hostile_server(png: bytes) -> Iterator[str]:
     handler = type("Handler", (_Hostile,), {"png": png})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -292,4 +302,3 @@ def closed_port() -> int:
     """Return a local port nothing listens on (a dead URL)."""
     with socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler) as s:
         return int(s.server_address[1])
-

@@ -32,8 +32,17 @@ def blend(top, bottom, alpha):
 
 def test_demo_screenshot_colours(shown, qtbot):
     bg, mask = demo_data()
-    hm = Heatmap(bg, mask, vmin=0, vmax=255, transparent_low=True, blur_ksize=(7, 7),
-                 width=600, height=400, viewer=shown)
+    hm = Heatmap(
+        bg,
+        mask,
+        vmin=0,
+        vmax=255,
+        transparent_low=True,
+        blur_ksize=(7, 7),
+        width=600,
+        height=400,
+        viewer=shown,
+    )
     hm.opacity = 70
     shown.reset_view()
     shot = canvas_shot(shown)

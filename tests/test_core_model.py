@@ -23,8 +23,17 @@ JET = colormap_lut("jet")
 @pytest.fixture
 def demo(viewer):
     bg, mask = demo_data()
-    hm = Heatmap(bg, mask, vmin=0, vmax=255, transparent_low=True, blur_ksize=(7, 7),
-                 width=600, height=400, viewer=viewer)
+    hm = Heatmap(
+        bg,
+        mask,
+        vmin=0,
+        vmax=255,
+        transparent_low=True,
+        blur_ksize=(7, 7),
+        width=600,
+        height=400,
+        viewer=viewer,
+    )
     hm.opacity = 70
     return hm
 
@@ -60,11 +69,33 @@ def test_signature_keeps_original_names_order_and_defaults():
 
     params = list(inspect.signature(Heatmap).parameters.values())
     names = [p.name for p in params[:11]]
-    assert names == ["background_image", "heatmap_mask", "vmin", "vmax", "transparent_low",
-                     "colormap", "width", "height", "blur_ksize", "blur_function", "widget_id"]
+    assert names == [
+        "background_image",
+        "heatmap_mask",
+        "vmin",
+        "vmax",
+        "transparent_low",
+        "colormap",
+        "width",
+        "height",
+        "blur_ksize",
+        "blur_function",
+        "widget_id",
+    ]
     defaults = [p.default for p in params[:11]]
-    assert defaults == [None, None, None, None, False, cv2.COLORMAP_JET, None, None, (5, 5),
-                        None, None]
+    assert defaults == [
+        None,
+        None,
+        None,
+        None,
+        False,
+        cv2.COLORMAP_JET,
+        None,
+        None,
+        (5, 5),
+        None,
+        None,
+    ]
 
 
 def layer_rgba(layer, values):
@@ -95,8 +126,9 @@ def test_gpu_colormap_matches_cpu_render_everywhere(demo):
     lo, hi = layer.contrast_limits
     t = np.clip((layer.data.astype(np.float64) - lo) / (hi - lo), 0, 1)
     napari_rgba = np.rint(layer.colormap.map(t.ravel()) * 255).astype(np.uint8)
-    ours = mask_to_rgba(demo.heatmap_mask, vmin=0, vmax=255, transparent_low=True,
-                        blur_ksize=(7, 7)).reshape(-1, 4)
+    ours = mask_to_rgba(
+        demo.heatmap_mask, vmin=0, vmax=255, transparent_low=True, blur_ksize=(7, 7)
+    ).reshape(-1, 4)
     visible = ours[:, 3] == 255
     assert (napari_rgba[:, 3] == ours[:, 3]).mean() > 0.9999
     assert (napari_rgba[visible, :3] == ours[visible, :3]).all(axis=1).mean() > 0.9999
@@ -162,14 +194,38 @@ def test_opacity_clamped(demo):
 )
 def test_failed_set_changes_nothing_and_names_parameter(demo, attr, value, exc):
     layer = demo.heatmap_layer
-    state = (demo.vmin, demo.vmax, demo.colormap, demo.blur_ksize, demo.transparent_low,
-             demo.width, demo.height, demo.heatmap_mask, layer.data, layer.colormap,
-             tuple(layer.contrast_limits), demo.background_layer.data, tuple(layer.scale))
+    state = (
+        demo.vmin,
+        demo.vmax,
+        demo.colormap,
+        demo.blur_ksize,
+        demo.transparent_low,
+        demo.width,
+        demo.height,
+        demo.heatmap_mask,
+        layer.data,
+        layer.colormap,
+        tuple(layer.contrast_limits),
+        demo.background_layer.data,
+        tuple(layer.scale),
+    )
     with pytest.raises(exc, match=attr):
         setattr(demo, attr, value)
-    after = (demo.vmin, demo.vmax, demo.colormap, demo.blur_ksize, demo.transparent_low,
-             demo.width, demo.height, demo.heatmap_mask, layer.data, layer.colormap,
-             tuple(layer.contrast_limits), demo.background_layer.data, tuple(layer.scale))
+    after = (
+        demo.vmin,
+        demo.vmax,
+        demo.colormap,
+        demo.blur_ksize,
+        demo.transparent_low,
+        demo.width,
+        demo.height,
+        demo.heatmap_mask,
+        layer.data,
+        layer.colormap,
+        tuple(layer.contrast_limits),
+        demo.background_layer.data,
+        tuple(layer.scale),
+    )
     for a, b in zip(state, after, strict=True):
         assert a is b or a == b
 
@@ -180,8 +236,9 @@ def test_bad_constructor_adds_nothing(viewer):
     with pytest.raises(FileNotFoundError, match="background_image"):
         Heatmap(background_image="/no/such/file.png", viewer=viewer)
     assert len(viewer.layers) == 0
-    assert viewer.mouse_drag_callbacks == [cb for cb in viewer.mouse_drag_callbacks
-                                           if not hasattr(cb, "__self__")]
+    assert viewer.mouse_drag_callbacks == [
+        cb for cb in viewer.mouse_drag_callbacks if not hasattr(cb, "__self__")
+    ]
 
 
 def test_failed_blur_function_keeps_previous(demo):
@@ -364,9 +421,18 @@ def test_close_removes_everything_and_is_idempotent(demo, viewer):
 
 def test_set_heatmap_from_annotations_uses_density(viewer, tmp_path):
     pytest.importorskip("napari_heatmap.supervisely")
-    ann = {"size": {"height": 10, "width": 20}, "tags": [], "objects": [
-        {"classTitle": "car", "tags": [], "geometryType": "rectangle",
-         "points": {"exterior": [[2, 3], [5, 4]], "interior": []}}]}
+    ann = {
+        "size": {"height": 10, "width": 20},
+        "tags": [],
+        "objects": [
+            {
+                "classTitle": "car",
+                "tags": [],
+                "geometryType": "rectangle",
+                "points": {"exterior": [[2, 3], [5, 4]], "interior": []},
+            }
+        ],
+    }
     hm = Heatmap(viewer=viewer)
     hm.set_heatmap_from_annotations([ann, ann])
     assert hm.heatmap_mask.shape == (10, 20)
@@ -425,8 +491,9 @@ def test_closed_heatmap_refuses_new_data(viewer):
 
 
 def test_first_view_fits_a_resized_frame(viewer):
-    hm = Heatmap(np.zeros((40, 60, 3), np.uint8), np.ones((4, 6)), width=600, height=400,
-                 viewer=viewer)
+    hm = Heatmap(
+        np.zeros((40, 60, 3), np.uint8), np.ones((4, 6)), width=600, height=400, viewer=viewer
+    )
     camera = getattr(viewer, "scene", viewer).camera
     np.testing.assert_allclose(camera.center[-2:], (199.5, 299.5))
     assert tuple(hm.background_layer.scale) == (10.0, 10.0)
@@ -464,9 +531,18 @@ def test_annotations_from_a_path_string_or_a_folder(viewer, tmp_path):
     meta = {"classes": [{"title": "car", "shape": "rectangle", "color": "#FF0000"}], "tags": []}
     (tmp_path / "project" / "meta.json").write_text(json.dumps(meta))
     for i in range(2):
-        ann = {"size": {"height": 10, "width": 20}, "tags": [], "objects": [
-            {"classTitle": "car", "tags": [], "geometryType": "rectangle",
-             "points": {"exterior": [[2, 3], [5, 4]], "interior": []}}]}
+        ann = {
+            "size": {"height": 10, "width": 20},
+            "tags": [],
+            "objects": [
+                {
+                    "classTitle": "car",
+                    "tags": [],
+                    "geometryType": "rectangle",
+                    "points": {"exterior": [[2, 3], [5, 4]], "interior": []},
+                }
+            ],
+        }
         (ds / "ann" / f"img{i}.png.json").write_text(json.dumps(ann))
     hm = Heatmap(viewer=viewer)
     hm.set_heatmap_from_annotations(str(ds / "ann" / "img0.png.json"))
@@ -485,7 +561,13 @@ def test_click_at_needs_two_coordinates(demo):
 
 def test_closed_heatmap_setters_raise(demo):
     demo.close()
-    for attr, value in [("vmax", 3), ("colormap", "hot"), ("opacity", 20), ("width", 5),
-                        ("transparent_low", False), ("blur_ksize", None)]:
+    for attr, value in [
+        ("vmax", 3),
+        ("colormap", "hot"),
+        ("opacity", 20),
+        ("width", 5),
+        ("transparent_low", False),
+        ("blur_ksize", None),
+    ]:
         with pytest.raises(RuntimeError, match="closed"):
             setattr(demo, attr, value)

@@ -30,8 +30,11 @@ def opencv_rgb(index: int, cmap: int = cv2.COLORMAP_JET) -> np.ndarray:
 
 
 def test_all_22_opencv_colormaps_resolve_by_constant_and_name():
-    constants = {k[len("COLORMAP_") :].lower(): getattr(cv2, k) for k in dir(cv2)
-                 if k.startswith("COLORMAP_")}
+    constants = {
+        k[len("COLORMAP_") :].lower(): getattr(cv2, k)
+        for k in dir(cv2)
+        if k.startswith("COLORMAP_")
+    }
     assert constants == COLORMAP_NAMES
     for name, cid in constants.items():
         assert resolve_colormap(cid) == cid
@@ -207,8 +210,10 @@ def test_nan_aware_blur_in_strips_equals_one_whole_image_blur():
     m[5, 80] = -np.inf
     out = display_field(m, (9, 15), None)
     finite = np.where(np.isfinite(m), m, 0)
-    finite[600, 5], finite[5, 80] = np.nanmax(np.where(np.isinf(m), np.nan, m)), np.nanmin(
-        np.where(np.isinf(m), np.nan, m))
+    finite[600, 5], finite[5, 80] = (
+        np.nanmax(np.where(np.isinf(m), np.nan, m)),
+        np.nanmin(np.where(np.isinf(m), np.nan, m)),
+    )
     valid = (~np.isnan(m)).astype(np.float32)
     ref = cv2.GaussianBlur(finite, (9, 15), 0) / cv2.GaussianBlur(valid, (9, 15), 0)
     ref[np.isnan(m)] = np.nan

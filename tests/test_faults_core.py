@@ -25,9 +25,19 @@ def hm(viewer):
 
 def snapshot(hm):
     layer = hm.heatmap_layer
-    return (hm.vmin, hm.vmax, hm.opacity, hm.width, hm.height, hm.frame, hm.limits,
-            tuple(layer.contrast_limits), tuple(layer.scale), layer.opacity,
-            None if hm.heatmap_mask is None else id(hm.heatmap_mask))
+    return (
+        hm.vmin,
+        hm.vmax,
+        hm.opacity,
+        hm.width,
+        hm.height,
+        hm.frame,
+        hm.limits,
+        tuple(layer.contrast_limits),
+        tuple(layer.scale),
+        layer.opacity,
+        None if hm.heatmap_mask is None else id(hm.heatmap_mask),
+    )
 
 
 # --------------------------------------------------------------------------- values
@@ -122,10 +132,14 @@ def test_blur_function_calling_back_is_refused_and_changes_nothing(hm):
                 refused.append(str(exc))
                 raise
             return gray
+
         return blur
 
-    for method in (lambda: hm.set_heatmap(np.zeros((2, 2))), hm.close,
-                   lambda: setattr(hm, "vmin", 1.0)):
+    for method in (
+        lambda: hm.set_heatmap(np.zeros((2, 2))),
+        hm.close,
+        lambda: setattr(hm, "vmin", 1.0),
+    ):
         with pytest.raises(ValueError, match="blur_function raised RuntimeError"):
             hm.blur_function = calling(method)
     assert len(refused) == 3 and all("from inside that function" in r for r in refused)
@@ -198,10 +212,14 @@ def test_colouring_in_strips_equals_colouring_whole():
 
 
 def _hooks(viewer):
-    return (len(viewer.layers), len(viewer.mouse_drag_callbacks),
-            len(viewer.events.status.callbacks), len(viewer.cursor.events.position.callbacks),
-            len(viewer.layers.events.removed.callbacks),
-            len(viewer.layers.events.inserted.callbacks))
+    return (
+        len(viewer.layers),
+        len(viewer.mouse_drag_callbacks),
+        len(viewer.events.status.callbacks),
+        len(viewer.cursor.events.position.callbacks),
+        len(viewer.layers.events.removed.callbacks),
+        len(viewer.layers.events.inserted.callbacks),
+    )
 
 
 def test_many_create_close_cycles_and_set_heatmaps_leave_nothing_behind():

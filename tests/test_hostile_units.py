@@ -17,9 +17,20 @@ from napari_heatmap.supervisely._layerdata import MAX_SHAPE_VERTICES, _shown
 # --------------------------------------------------------------------------- header sizes
 
 FORMATS = [
-    (".png", []), (".jpg", []), (".tiff", []), (".bmp", []), (".webp", []),
-    (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101]), (".ppm", []), (".pgm", []), (".pbm", []),
-    (".pam", []), (".pfm", []), (".sr", []), (".hdr", []), (".gif", []),
+    (".png", []),
+    (".jpg", []),
+    (".tiff", []),
+    (".bmp", []),
+    (".webp", []),
+    (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101]),
+    (".ppm", []),
+    (".pgm", []),
+    (".pbm", []),
+    (".pam", []),
+    (".pfm", []),
+    (".sr", []),
+    (".hdr", []),
+    (".gif", []),
 ]
 
 
@@ -109,8 +120,12 @@ def test_long_zigzag_is_cropped_in_near_linear_time():
 # --------------------------------------------------------------------------- sniffing
 
 DOCS = {
-    "annotation": {"description": "", "tags": [], "size": {"height": 2, "width": 3},
-                   "objects": [{"classTitle": "a"}] * 50},
+    "annotation": {
+        "description": "",
+        "tags": [],
+        "size": {"height": 2, "width": 3},
+        "objects": [{"classTitle": "a"}] * 50,
+    },
     "annotation objects first": {"objects": [], "size": {"height": 2, "width": 3}},
     "meta": {"classes": [{"title": "a", "shape": "point"}] * 50, "tags": []},
     "legacy meta": [{"title": "a", "shape": "point"}] * 50,
@@ -130,8 +145,12 @@ def test_large_files_are_judged_from_their_start_as_small_ones_are_whole(
     whole = _jsonio.sniff_kind(path)
     monkeypatch.setattr(_jsonio, "HEAD_BYTES", 200)  # the file is now "large"
     assert _jsonio.sniff_kind(path) == whole
-    expected = {"annotation": "annotation", "annotation objects first": "annotation",
-                "meta": "meta", "legacy meta": "meta"}.get(name)
+    expected = {
+        "annotation": "annotation",
+        "annotation objects first": "annotation",
+        "meta": "meta",
+        "legacy meta": "meta",
+    }.get(name)
     assert whole == expected
 
 
@@ -148,8 +167,9 @@ def test_sniffing_declines_without_reading_non_json(tmp_path):
 
 def test_shapes_shown_without_repeats_and_within_the_vertex_cap():
     square = np.array([[0, 0], [0, 0], [10, 0], [10, 10], [10, 10], [0, 10], [0, 0]])
-    np.testing.assert_array_equal(_shown(square, closed=True),
-                                  [[0, 0], [0, 10], [10, 10], [10, 0]])  # (row, col)
+    np.testing.assert_array_equal(
+        _shown(square, closed=True), [[0, 0], [0, 10], [10, 10], [10, 0]]
+    )  # (row, col)
     t = np.linspace(0, 2 * np.pi, 50_000, endpoint=False)
     circle = np.c_[500 + 400 * np.cos(t), 500 + 400 * np.sin(t)]
     shown = _shown(circle, closed=True)

@@ -14,10 +14,18 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "check_install.py"
 
 @pytest.mark.gui
 def test_wheel_installs_into_fresh_napari_and_shows_every_contribution():
-    res = subprocess.run([sys.executable, str(SCRIPT), "--opencv-python"], capture_output=True,
-                         text=True, timeout=1200, check=False)
+    res = subprocess.run(
+        [sys.executable, str(SCRIPT), "--opencv-python"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
     report = res.stdout + res.stderr
     assert res.returncode == 0, report
-    for line in ("npe2 validate napari-heatmap --imports", "wheel carries LICENSE",
-                 "with opencv-python: sample: live heatmap, click value True"):
+    for line in (
+        "npe2 validate napari-heatmap --imports",
+        "wheel carries LICENSE",
+        "with opencv-python: sample: live heatmap, click value True",
+    ):
         assert f"ok   {line}" in report, report

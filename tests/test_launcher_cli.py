@@ -25,8 +25,9 @@ def _headless_env(tmp_path, **extra):
 
 
 def _run(args, env):
-    return subprocess.run([*LAUNCHER, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [*LAUNCHER, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 @pytest.fixture
@@ -49,8 +50,9 @@ def test_screenshot_without_a_display_reruns_under_xvfb_and_renders(tmp_path):
     mask[10:30, 20:40] = 9.0
     np.save(tmp_path / "mask.npy", mask)
     out = tmp_path / "shot.png"
-    proc = _run(["--mask", str(tmp_path / "mask.npy"), "--screenshot", str(out)],
-                _headless_env(tmp_path))
+    proc = _run(
+        ["--mask", str(tmp_path / "mask.npy"), "--screenshot", str(out)], _headless_env(tmp_path)
+    )
     assert proc.returncode == 0, proc.stderr
     assert "xcb" not in proc.stderr
     shot = cv2.imread(str(out))

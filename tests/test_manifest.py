@@ -13,7 +13,9 @@ def test_npe2_validate_with_imports():
     npe2 = Path(sys.executable).with_name("npe2")
     res = subprocess.run(
         [str(npe2), "validate", "napari-heatmap", "--imports"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "valid" in res.stdout.lower()

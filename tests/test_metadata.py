@@ -20,8 +20,10 @@ def test_the_version_is_written_once_and_the_installed_one_follows_it():
     assert not re.search(r"^version\s*=", PYPROJECT, re.MULTILINE)
     assert re.search(r'^dynamic = \["version"\]', PYPROJECT, re.MULTILINE)
     assert '[tool.hatch.version]\npath = "src/napari_heatmap/__init__.py"' in PYPROJECT
-    versions = re.findall(r"__version__\s*=", "".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")))
+    versions = re.findall(
+        r"__version__\s*=",
+        "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")),
+    )
     assert len(versions) == 1
     assert importlib.metadata.version("napari-heatmap") == napari_heatmap.__version__
 

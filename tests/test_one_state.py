@@ -39,8 +39,9 @@ def record(hm, *names):
 # --------------------------------------------------------------------------- limits
 
 
-@pytest.mark.parametrize("limits", [(0.1, 0.7), (-3.0, 17.0), (1e-7, 3e-7), (1e9, 1e9 + 255.0),
-                                    (-2.5, -2.5)])
+@pytest.mark.parametrize(
+    "limits", [(0.1, 0.7), (-3.0, 17.0), (1e-7, 3e-7), (1e9, 1e9 + 255.0), (-2.5, -2.5)]
+)
 def test_widened_limits_invert_exactly(limits):
     assert limits_from_layer(layer_contrast_limits(limits)) == limits
 
@@ -62,8 +63,11 @@ def test_contrast_limits_slider_sets_vmin_vmax_and_announces_them(hm, mask):
     assert layer_contrast_limits((vmin, vmax)) == clim
     assert hm.limits == (vmin, vmax)
     assert tuple(layer.contrast_limits) == clim  # the slider is not fought
-    assert [n for n, _ in seen] == ["vmin", "limits", "vmax", "limits"] or \
-        {n for n, _ in seen} == {"vmin", "vmax", "limits"}
+    assert [n for n, _ in seen] == ["vmin", "limits", "vmax", "limits"] or {n for n, _ in seen} == {
+        "vmin",
+        "vmax",
+        "limits",
+    }
     # the screen and mask_to_rgba agree with the folded limits
     expected = mask_to_rgba(mask, vmin=vmin, vmax=vmax, transparent_low=True)
     np.testing.assert_array_equal(gpu_rgba(layer), visible_rgba(expected))
@@ -146,8 +150,9 @@ def test_picking_one_of_our_binned_colormaps_in_the_box_decodes_it(hm):
 @pytest.mark.parametrize("name", ["gray", "PiYG", "napari:viridis", "magenta"])
 def test_any_napari_colormap_follows_the_colour_rule(viewer, mask, name):
     hm = Heatmap(heatmap_mask=mask, colormap=name, blur_ksize=None, viewer=viewer)
-    table = np.round(ensure_colormap(name.removeprefix("napari:"))
-                     .map(np.arange(256) / 255.0) * 255).astype(np.uint8)
+    table = np.round(
+        ensure_colormap(name.removeprefix("napari:")).map(np.arange(256) / 255.0) * 255
+    ).astype(np.uint8)
     lo, hi = hm.limits
     idx = np.floor((mask.astype(np.float64) - lo) / (hi - lo) * 255 + 0.5).astype(int)
     rgba = mask_to_rgba(mask, colormap=name, blur_ksize=None)
@@ -202,11 +207,9 @@ def test_layer_data_are_display_values_in_data_units(viewer):
 
 
 def test_writer_saves_the_picture_mask_to_rgba_renders(viewer, mask, tmp_path, plugin):
-    hm = Heatmap(heatmap_mask=mask, colormap="turbo", transparent_low=True, vmin=6.0,
-                 viewer=viewer)
+    hm = Heatmap(heatmap_mask=mask, colormap="turbo", transparent_low=True, vmin=6.0, viewer=viewer)
     viewer.layers.selection = {hm.heatmap_layer}
-    (path,) = viewer.layers.save(str(tmp_path / "hm.png"), selected=True,
-                                 plugin="napari-heatmap")
+    (path,) = viewer.layers.save(str(tmp_path / "hm.png"), selected=True, plugin="napari-heatmap")
     saved = cv2.cvtColor(cv2.imread(path, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA)
     expected = mask_to_rgba(mask, colormap="turbo", transparent_low=True, vmin=6.0)
     np.testing.assert_array_equal(saved, expected)

@@ -64,8 +64,9 @@ def test_napari_controls_drive_api_dock_legend_and_screen(session, qtbot):
     assert widget.vmin.exact_value == hm.vmin and widget.legend.high.value == f"{hm.vmax:.4g}"
     # the screen shows what mask_to_rgba renders with the folded state
     _, mask = demo_data()
-    rgba = mask_to_rgba(mask, colormap="gray", transparent_low=True, vmin=hm.vmin,
-                        vmax=hm.vmax, blur_ksize=(7, 7))
+    rgba = mask_to_rgba(
+        mask, colormap="gray", transparent_low=True, vmin=hm.vmin, vmax=hm.vmax, blur_ksize=(7, 7)
+    )
     qtbot.wait(50)
     y, x = int(BLOB[0]), int(BLOB[1])
     assert rgba[y, x, 3] == 255
@@ -90,8 +91,11 @@ def test_gamma_slider_is_put_back_and_auto_contrast_means_auto(session, qtbot):
 def test_plugins_menu_shows_the_dock_that_is_there(session, qtbot):
     viewer, _hm, widget = session
     window = viewer.window
-    (action,) = [a for a in window.plugins_menu.actions()
-                 if "heatmap" in a.text().lower() and "demo" not in a.text().lower()]
+    (action,) = [
+        a
+        for a in window.plugins_menu.actions()
+        if "heatmap" in a.text().lower() and "demo" not in a.text().lower()
+    ]
     action.trigger()  # napari toggles the dock it has: it does not build a second one
     action.trigger()
     docks = [name for name in window._wrapped_dock_widgets if "heatmap" in name.lower()]

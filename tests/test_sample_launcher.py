@@ -62,8 +62,16 @@ def test_opening_the_sample_twice_gives_two_independent_heatmaps(make_napari_vie
     assert len(viewer.layers) == 4
     assert {id(layer) for layer in first.layers}.isdisjoint(id(layer) for layer in second.layers)
     # one watcher per viewer, however many samples were opened
-    assert len([cb for cb in viewer.layers.events.inserted.callbacks
-                if isinstance(cb, tuple) and cb[1] == "on_inserted"]) == 1
+    assert (
+        len(
+            [
+                cb
+                for cb in viewer.layers.events.inserted.callbacks
+                if isinstance(cb, tuple) and cb[1] == "on_inserted"
+            ]
+        )
+        == 1
+    )
 
 
 def test_load_mask_reads_npy_and_images_as_gray(tmp_path):
@@ -97,17 +105,29 @@ def test_launcher_screenshot_writes_the_window_and_exits(tmp_path):
     background = np.full((60, 80, 3), 40, np.uint8)
     cv2.imwrite(str(tmp_path / "bg.png"), background)
     proc = subprocess.run(
-        [sys.executable, "-m", "napari_heatmap._launcher", "--background", str(tmp_path / "bg.png"),
-         "--mask", str(tmp_path / "mask.npy"), "--screenshot", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "napari_heatmap._launcher",
+            "--background",
+            str(tmp_path / "bg.png"),
+            "--mask",
+            str(tmp_path / "mask.npy"),
+            "--screenshot",
+            str(out),
+        ],
         env={**os.environ, "NAPARI_CONFIG": str(tmp_path / "settings.yaml")},
-        capture_output=True, text=True, timeout=90, check=False,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     shot = cv2.imread(str(out))
     assert shot is not None and shot.shape[0] >= 600 and shot.shape[1] >= 1000
     assert shot.mean() > 20  # not black: the window with its panels was drawn
     # the docked widget is in the picture: the right part is not empty canvas
-    assert shot[:, int(shot.shape[1] * 0.8):].std() > 10
+    assert shot[:, int(shot.shape[1] * 0.8) :].std() > 10
 
 
 @pytest.mark.gui
@@ -116,13 +136,25 @@ def test_launcher_screenshot_as_jpeg_and_bad_suffix(tmp_path):
     run = [sys.executable, "-m", "napari_heatmap._launcher", "--mask", str(tmp_path / "mask.npy")]
     env = {**os.environ, "NAPARI_CONFIG": str(tmp_path / "settings.yaml")}
     out = tmp_path / "shot.jpg"
-    proc = subprocess.run([*run, "--screenshot", str(out)], env=env, capture_output=True,
-                          text=True, timeout=90, check=False)
+    proc = subprocess.run(
+        [*run, "--screenshot", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     shot = cv2.imread(str(out))
     assert shot is not None and shot.mean() > 20
-    proc = subprocess.run([*run, "--screenshot", str(tmp_path / "shot.gif")], env=env,
-                          capture_output=True, text=True, timeout=90, check=False)
+    proc = subprocess.run(
+        [*run, "--screenshot", str(tmp_path / "shot.gif")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
     assert proc.returncode == 2 and "--screenshot: " in proc.stderr and "must end in" in proc.stderr
 
 
@@ -148,8 +180,9 @@ def test_session_sample_and_launcher_import_no_qt():
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('qtpy', 'PyQt6', 'PySide6'));"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -158,8 +191,9 @@ def test_load_mask_checks_the_pixel_budget_before_decoding(tmp_path):
 
     # a PNG header claiming 100000 × 100000 pixels: refused from the header alone
     def chunk(kind, data):
-        return (len(data).to_bytes(4, "big") + kind + data
-                + zlib.crc32(kind + data).to_bytes(4, "big"))
+        return (
+            len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+        )
 
     ihdr = (100_000).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
     bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")

@@ -44,8 +44,14 @@ def clone(tmp_path):
 
 def _setup(root: Path, bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(["bash", str(root / "scripts" / "setup.sh"), *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["bash", str(root / "scripts" / "setup.sh"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _pip_calls(root: Path) -> list[str]:

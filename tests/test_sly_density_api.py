@@ -8,14 +8,28 @@ import pytest
 
 from napari_heatmap.supervisely import SuperviselyWarning, density_map
 
-META = {"classes": [{"title": "car", "shape": "rectangle", "color": "#FF0000"},
-                    {"title": "tree", "shape": "point", "color": "#00FF00"}], "tags": []}
+META = {
+    "classes": [
+        {"title": "car", "shape": "rectangle", "color": "#FF0000"},
+        {"title": "tree", "shape": "point", "color": "#00FF00"},
+    ],
+    "tags": [],
+}
 
 
 def rect_ann(cls="car"):
-    return {"size": {"height": 10, "width": 20}, "tags": [], "objects": [
-        {"classTitle": cls, "tags": [], "geometryType": "rectangle",
-         "points": {"exterior": [[2, 3], [5, 4]], "interior": []}}]}
+    return {
+        "size": {"height": 10, "width": 20},
+        "tags": [],
+        "objects": [
+            {
+                "classTitle": cls,
+                "tags": [],
+                "geometryType": "rectangle",
+                "points": {"exterior": [[2, 3], [5, 4]], "interior": []},
+            }
+        ],
+    }
 
 
 @pytest.fixture

@@ -127,7 +127,9 @@ def test_dataset_with_an_empty_ann_counts_its_nested_datasets(tmp_path):
     layout = find_annotations(root / "parent")
     assert layout is not None and layout.kind == "dataset"
     assert [(i.dataset, i.name) for i in layout.items] == [
-        ("parent/kid", "k"), ("parent/kid/deep", "d")]
+        ("parent/kid", "k"),
+        ("parent/kid/deep", "d"),
+    ]
     assert density_map(root / "parent")[1, 1] == 2
 
 
@@ -141,4 +143,8 @@ def test_dataset_without_ann_but_with_nested_datasets_is_a_dataset(tmp_path):
 def test_dataset_with_own_and_nested_annotations_counts_both(project):
     layout = find_annotations(project / "ds1")
     assert [(i.dataset, i.name) for i in layout.items] == [
-        ("ds1", "a.jpg"), ("ds1", "b.png"), ("ds1/child", "c.jpg"), ("ds1/child/deep", "d")]
+        ("ds1", "a.jpg"),
+        ("ds1", "b.png"),
+        ("ds1/child", "c.jpg"),
+        ("ds1/child/deep", "d"),
+    ]

@@ -157,7 +157,9 @@ def test_line_crossing_the_border_becomes_one_label_per_stretch_inside():
     # out through the top edge and back in: two labels, each counted once
     a = load_annotation(ann([obj("line", points=pts([[5, 5], [5, -5], [10, -5], [10, 5]]))]))
     assert [lb.geometry.points.tolist() for lb in a.labels] == [
-        [[5, 5], [5, 0]], [[10, 0], [10, 5]]]
+        [[5, 5], [5, 0]],
+        [[10, 0], [10, 5]],
+    ]
     grid = density_map([a], width=W, height=H)
     assert grid.sum() == 12 and grid[0:6, 5].tolist() == [1] * 6
     # an entry point between pixels is floored: (0, 2.5) -> (0, 2)
@@ -452,12 +454,29 @@ def test_crossing_line_gets_a_vertex_where_it_crosses_itself():
     )
     (label,) = a.labels
     assert label.geometry.points.tolist() == [
-        [0, 0], [3, 4], [9, 10], [9, 0], [3, 4], [0, 7], [0, 19]]
+        [0, 0],
+        [3, 4],
+        [9, 10],
+        [9, 0],
+        [3, 4],
+        [0, 7],
+        [0, 19],
+    ]
 
 
 def test_a_rectangle_under_a_class_declared_as_a_graph_names_the_conflict():
-    meta = load_meta({"classes": [{"title": "pose", "shape": "graph", "color": "#00FF00",
-                                   "geometry_config": {"nodes": {}, "edges": []}}]})
+    meta = load_meta(
+        {
+            "classes": [
+                {
+                    "title": "pose",
+                    "shape": "graph",
+                    "color": "#00FF00",
+                    "geometry_config": {"nodes": {}, "edges": []},
+                }
+            ]
+        }
+    )
     data = ann([obj("rectangle", cls="pose", points=pts([[1, 1], [5, 5]]))])
     with pytest.raises(SuperviselyFormatError) as info:
         load_annotation(data, meta)

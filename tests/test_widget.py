@@ -328,7 +328,11 @@ def test_pickers_give_the_bound_heatmap_a_new_mask_and_background(
     photo_layer = viewer.add_image(photo, name="photo", rgb=True)
     assert _shown(widget.set_mask_button) and _shown(widget.set_background_button)
     assert widget.mask_choice.choices == (  # every image layer, the heatmap's own included
-        hm.background_layer, hm.heatmap_layer, scores_layer, photo_layer)
+        hm.background_layer,
+        hm.heatmap_layer,
+        scores_layer,
+        photo_layer,
+    )
     assert widget.mask_choice.value is hm.heatmap_layer  # in use: the heatmap's own mask
     widget.mask_choice.value = scores_layer
     widget.set_mask_button.native.click()
@@ -395,9 +399,7 @@ def test_plugin_menu_widget_drives_the_heatmap(make_napari_viewer, qtbot):
     assert backlog[-1]["heatmap"]() is hm
 
 
-def test_dock_refuses_a_width_napari_cannot_place_with_a_message(
-    make_napari_viewer, qtbot, errors
-):
+def test_dock_refuses_a_width_napari_cannot_place_with_a_message(make_napari_viewer, qtbot, errors):
     _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
     before = (hm.width, hm.frame, tuple(hm.heatmap_layer.scale))
     _type(qtbot, widget.frame_width, "5e-324")

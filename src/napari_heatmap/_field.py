@@ -52,9 +52,7 @@ class Field:
         """Return the limits actually used with these settings (None: nothing finite)."""
         return pl.infer_limits(self.data_range, vmin, vmax)
 
-    def display_limits(
-        self, limits: tuple[float, float] | None
-    ) -> tuple[float, float] | None:
+    def display_limits(self, limits: tuple[float, float] | None) -> tuple[float, float] | None:
         """Return limits in the display field's units (times :attr:`scale`)."""
         return pl.scaled(limits, self.scale)
 

@@ -55,6 +55,14 @@ def xvfb_run(env: Mapping[str, str] | None = None) -> str | None:
 
 def run_under_xvfb(xvfb: str, argv: Sequence[str]) -> int:
     """Run ``python -m napari_heatmap._launcher argv`` under `xvfb` and return its status."""
-    command = [xvfb, "-a", "-s", XVFB_SCREEN,
-               sys.executable, "-m", "napari_heatmap._launcher", *argv]
+    command = [
+        xvfb,
+        "-a",
+        "-s",
+        XVFB_SCREEN,
+        sys.executable,
+        "-m",
+        "napari_heatmap._launcher",
+        *argv,
+    ]
     return subprocess.run(command, env={**os.environ, _GUARD: "1"}, check=False).returncode

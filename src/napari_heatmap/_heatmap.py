@@ -156,8 +156,14 @@ class Heatmap:
     ) -> None:
         # Validate and compute everything before touching any viewer: a failed call adds nothing.
         settings = Settings().replace(
-            vmin=vmin, vmax=vmax, transparent_low=transparent_low, colormap=colormap,
-            width=width, height=height, blur_ksize=blur_ksize, blur_function=blur_function,
+            vmin=vmin,
+            vmax=vmax,
+            transparent_low=transparent_low,
+            colormap=colormap,
+            width=width,
+            height=height,
+            blur_ksize=blur_ksize,
+            blur_function=blur_function,
         )
         background = None if background_image is None else load_background(background_image)
         field = None if heatmap_mask is None else self._prepare(heatmap_mask, settings)
@@ -201,8 +207,13 @@ class Heatmap:
         frame, origin = layer_extent(data.shape[:2], mask_layer.scale, mask_layer.translate)
         background = None if background_layer is None else np.asarray(background_layer.data)
         hm = cls(
-            background_image=background, heatmap_mask=data, width=frame[1], height=frame[0],
-            viewer=viewer, origin=origin, **keywords,
+            background_image=background,
+            heatmap_mask=data,
+            width=frame[1],
+            height=frame[0],
+            viewer=viewer,
+            origin=origin,
+            **keywords,
         )
         hm._mask_source = mask_layer
         mask_layer.visible = False
@@ -238,16 +249,21 @@ class Heatmap:
     ) -> None:
         if widget_id is not None and not isinstance(widget_id, str):
             raise TypeError(f"widget_id must be a str or None; got {widget_id!r}")
-        limits = pl.infer_limits(None if field is None else field.data_range,
-                                 settings.vmin, settings.vmax)
+        limits = pl.infer_limits(
+            None if field is None else field.data_range, settings.vmin, settings.vmax
+        )
         self.widget_id: str = widget_id or f"heatmap-{uuid.uuid4().hex[:8]}"
         self._settings = settings
         self._background = background
         self._field = field
         self._limits = limits
         self._origin = origin
-        _check_frame(self._natural_size(), settings.width, settings.height,
-                     [None if field is None else field.gray.shape])
+        _check_frame(
+            self._natural_size(),
+            settings.width,
+            settings.height,
+            [None if field is None else field.gray.shape],
+        )
         self._click: tuple[int, int, float] | None = None
         self._callbacks: list[ClickCallback] = []
         self._mask_source: Layer | None = None
@@ -255,9 +271,21 @@ class Heatmap:
         self._removing = False
         self._user_removal = False
         self.events = EmitterGroup(
-            source=self, mask=Event, background=Event, colormap=Event, vmin=Event, vmax=Event,
-            limits=Event, transparent_low=Event, opacity=Event, blur=Event, frame=Event,
-            blending=Event, visible=Event, click=Event, closed=Event,
+            source=self,
+            mask=Event,
+            background=Event,
+            colormap=Event,
+            vmin=Event,
+            vmax=Event,
+            limits=Event,
+            transparent_low=Event,
+            opacity=Event,
+            blur=Event,
+            frame=Event,
+            blending=Event,
+            visible=Event,
+            click=Event,
+            closed=Event,
         )
         self.background_layer: Image | None = None
         self.heatmap_layer: Image | None = None
@@ -305,7 +333,6 @@ class Heatmap:
     blur_function = _Setting("Custom blur function (wins over :attr:`blur_ksize`), or None.")
     width = _Setting("Frame width in world units (None: natural size).")
     height = _Setting("Frame height in world units (None: natural size).")
-
 
     @property
     def heatmap_mask(self) -> Any:
@@ -425,8 +452,11 @@ class Heatmap:
         with self._computing():
             field = None if mask is None else self._prepare(mask, s)
         limits = pl.infer_limits(None if field is None else field.data_range, s.vmin, s.vmax)
-        natural = self._background.shape[:2] if self._background is not None else (
-            None if field is None else field.gray.shape)
+        natural = (
+            self._background.shape[:2]
+            if self._background is not None
+            else (None if field is None else field.gray.shape)
+        )
         _check_frame(natural, s.width, s.height, [None if field is None else field.gray.shape])
         self._field, self._limits = field, limits
         self._binding.forget_field()
@@ -453,10 +483,17 @@ class Heatmap:
         """Show a new background (None removes it). A failure keeps the previous one."""
         self._check_open()
         background = None if image is None else load_background(image)
-        natural = background.shape[:2] if background is not None else (
-            None if self._field is None else self._field.gray.shape)
-        _check_frame(natural, self._settings.width, self._settings.height,
-                     [None if self._field is None else self._field.gray.shape])
+        natural = (
+            background.shape[:2]
+            if background is not None
+            else (None if self._field is None else self._field.gray.shape)
+        )
+        _check_frame(
+            natural,
+            self._settings.width,
+            self._settings.height,
+            [None if self._field is None else self._field.gray.shape],
+        )
         self._background = background
         self._sync_background()
         self._place_layers()
@@ -612,19 +649,25 @@ class Heatmap:
             return
         field = self._field
         if field is not None and (new.blur_ksize, new.blur_function) != (
-            old.blur_ksize, old.blur_function
+            old.blur_ksize,
+            old.blur_function,
         ):
             with self._computing():
                 field = field.reblurred(new.blur_ksize, new.blur_function)
         limits = pl.infer_limits(None if field is None else field.data_range, new.vmin, new.vmax)
         if "width" in changed or "height" in changed:
-            _check_frame(self._natural_size(), new.width, new.height,
-                         [None if field is None else field.gray.shape])
+            _check_frame(
+                self._natural_size(),
+                new.width,
+                new.height,
+                [None if field is None else field.gray.shape],
+            )
         before = (self._settings, self._field, self._limits)
         self._settings, self._field, self._limits = new, field, limits
         try:
-            self._show(reblurred=field is not before[1], placed="width" in changed
-                       or "height" in changed)
+            self._show(
+                reblurred=field is not before[1], placed="width" in changed or "height" in changed
+            )
         except Exception as exc:  # napari refused it: put everything back as it was
             self._settings, self._field, self._limits = before
             self._binding.forget_field()
@@ -637,8 +680,13 @@ class Heatmap:
                 "nothing was changed"
             ) from exc
         for name in dict.fromkeys(e for key in changed for e in _EVENTS[key]):
-            value = self.frame if name == "frame" else (
-                (new.blur_ksize, new.blur_function) if name == "blur" else getattr(self, name))
+            value = (
+                self.frame
+                if name == "frame"
+                else (
+                    (new.blur_ksize, new.blur_function) if name == "blur" else getattr(self, name)
+                )
+            )
             self._emit(name, value)
 
     def _show(self, *, reblurred: bool, placed: bool) -> None:
@@ -709,9 +757,11 @@ class Heatmap:
         if self.heatmap_layer is None:
             s = self._settings
             kwargs = heatmap_layer_kwargs(
-                colormap=s.colormap, transparent_low=s.transparent_low,
+                colormap=s.colormap,
+                transparent_low=s.transparent_low,
                 limits=self._display_limits(),
-                opacity=s.opacity / 100.0, metadata=self.layer_metadata("heatmap")[LAYER_KEY],
+                opacity=s.opacity / 100.0,
+                metadata=self.layer_metadata("heatmap")[LAYER_KEY],
                 transform=self._transform(display.shape),  # placed before napari fits the view
             )
             layer = viewer.add_image(display, **kwargs)
@@ -832,8 +882,9 @@ def _check_frame(
             f"width and height must give a finite frame; width={width!r}, "
             f"height={height!r} give {frame}"
         )
-    check_pixel_size(frame, [shape for shape in (natural, *shapes) if shape is not None],
-                     width, height)
+    check_pixel_size(
+        frame, [shape for shape in (natural, *shapes) if shape is not None], width, height
+    )
 
 
 def _validate_origin(origin: object) -> tuple[float, float]:
@@ -842,8 +893,9 @@ def _validate_origin(origin: object) -> tuple[float, float]:
     try:
         y, x = (float(v) for v in origin)  # type: ignore[attr-defined]
     except (TypeError, ValueError):
-        raise TypeError(f"origin must be a pair of numbers (y, x) or None; got {origin!r}") \
-            from None
+        raise TypeError(
+            f"origin must be a pair of numbers (y, x) or None; got {origin!r}"
+        ) from None
     if not (math.isfinite(y) and math.isfinite(x)):
         raise ValueError(f"origin must be finite; got {origin!r}")
     return y, x

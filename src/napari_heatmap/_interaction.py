@@ -128,8 +128,9 @@ class Interaction:
             return
         self._in_status = True
         try:
-            viewer.status = {**status, "coordinates": updated} if isinstance(status, dict) \
-                else updated
+            viewer.status = (
+                {**status, "coordinates": updated} if isinstance(status, dict) else updated
+            )
         finally:
             self._in_status = False
 
@@ -142,8 +143,12 @@ class Interaction:
         if viewer is None or frame is None:
             return
         point = np.array([[world[-2], world[-1]]], dtype=float)
-        text = {"string": {"constant": format_value(value)}, "color": "white", "size": 12,
-                "anchor": "upper_left"}
+        text = {
+            "string": {"constant": format_value(value)},
+            "color": "white",
+            "size": 12,
+            "anchor": "upper_left",
+        }
         if self.marker_layer is None or self.marker_layer not in viewer.layers:
             selected = list(viewer.layers.selection)
             active = viewer.layers.selection.active

@@ -38,8 +38,25 @@ WIDGET_NAME = "Heatmap"
 #: Image files OpenCV (>= 4.8, as shipped by opencv-python-headless) reads: what --background
 #: and an image --mask accept. OpenCV looks at the content, not the name; these are the names
 #: we promise.
-IMAGE_INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff",
-                        ".webp", ".pbm", ".pgm", ".ppm", ".pnm", ".sr", ".ras", ".hdr", ".pic")
+IMAGE_INPUT_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".bmp",
+    ".dib",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pbm",
+    ".pgm",
+    ".ppm",
+    ".pnm",
+    ".sr",
+    ".ras",
+    ".hdr",
+    ".pic",
+)
 
 _EPILOG = f"""\
 inputs:
@@ -72,13 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--background", metavar="PATH",
-                        help="background image file (suffixes below)")
-    parser.add_argument("--mask", metavar="PATH",
-                        help="heatmap values: a .npy array, or an image file read as gray")
-    parser.add_argument("--screenshot", metavar="PATH",
-                        help="save the whole window to this image file and exit "
-                             "(works without a display when Xvfb is installed)")
+    parser.add_argument(
+        "--background", metavar="PATH", help="background image file (suffixes below)"
+    )
+    parser.add_argument(
+        "--mask", metavar="PATH", help="heatmap values: a .npy array, or an image file read as gray"
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="save the whole window to this image file and exit "
+        "(works without a display when Xvfb is installed)",
+    )
     parser.add_argument("--no-widget", action="store_true", help="do not dock the controls")
     return parser
 
@@ -125,8 +147,10 @@ def load_mask(path: str | Path) -> np.ndarray:
     except ImageTooLargeError as exc:
         raise ValueError(f"mask: {str(path)!r} is too large: {exc}") from None
     except ImageHeaderError as exc:
-        raise ValueError(f"mask: cannot read {str(path)!r}: not a .npy file or an image "
-                         f"whose size can be checked ({exc})") from None
+        raise ValueError(
+            f"mask: cannot read {str(path)!r}: not a .npy file or an image "
+            f"whose size can be checked ({exc})"
+        ) from None
     gray = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH)
     if gray is None:
         raise ValueError(
@@ -146,7 +170,10 @@ def _load_option(option: str, path: str, loader: Callable[[Path], Any]) -> Any:
 
 
 def open_viewer(
-    background: Any = None, mask: np.ndarray | None = None, *, widget: bool = True,
+    background: Any = None,
+    mask: np.ndarray | None = None,
+    *,
+    widget: bool = True,
     show: bool = True,
 ) -> tuple[Any, Heatmap]:
     """Open a napari viewer with a heatmap (the demo when neither input is given).
@@ -190,8 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_image_path(args.screenshot, "--screenshot")
         from ._background import load_background
 
-        background = (None if args.background is None
-                      else _load_option("--background", args.background, load_background))
+        background = (
+            None
+            if args.background is None
+            else _load_option("--background", args.background, load_background)
+        )
         mask = None if args.mask is None else _load_option("--mask", args.mask, load_mask)
     except (FileNotFoundError, ValueError) as exc:
         return _fail(str(exc))

@@ -56,8 +56,7 @@ def check_image_path(path: str | os.PathLike[str], name: str = "screenshot") -> 
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ValueError(
-            f"{name}: cannot write {str(path)!r}: folder {str(folder)!r} is not writable "
-            f"({reason})"
+            f"{name}: cannot write {str(path)!r}: folder {str(folder)!r} is not writable ({reason})"
         ) from exc
     if path.exists() and not os.access(path, os.W_OK):
         raise ValueError(f"{name}: cannot write {str(path)!r}: the file is read-only")

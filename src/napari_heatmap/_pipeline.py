@@ -71,13 +71,9 @@ def reduce_mask(mask: object) -> np.ndarray:
     if arr.dtype == np.bool_:
         arr = arr.view(np.uint8)
     elif not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(
-            f"heatmap_mask must hold integers, floats or bools; got dtype {arr.dtype}"
-        )
+        raise TypeError(f"heatmap_mask must hold integers, floats or bools; got dtype {arr.dtype}")
     if arr.ndim not in (2, 3):
-        raise ValueError(
-            f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {arr.shape}"
-        )
+        raise ValueError(f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"heatmap_mask must not be empty; got shape {arr.shape}")
     if arr.ndim == 3:
@@ -123,8 +119,7 @@ def to_float(name: str, value: numbers.Real) -> float:
         return float(value)
     except OverflowError:
         raise ValueError(
-            f"{name} must be a number a float can hold; got an int of "
-            f"{_digits(value)} digits"
+            f"{name} must be a number a float can hold; got an int of {_digits(value)} digits"
         ) from None
 
 
@@ -351,9 +346,7 @@ def check_blur_work(shape: tuple[int, ...], blur_ksize: tuple[int, int] | None) 
         )
 
 
-def _call_blur_function(
-    func: BlurFunction, src: np.ndarray, shape: tuple[int, ...]
-) -> np.ndarray:
+def _call_blur_function(func: BlurFunction, src: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     try:
         out = np.asarray(func(src))
     except Exception as exc:
@@ -504,8 +497,9 @@ def mask_to_rgba(
     data_range, all_finite = finite_stats(gray)
     limits = infer_limits(data_range, lo, hi)
     display = display_field(gray, ksize, func, data_range, all_finite)
-    return rgba_from_display(display, scaled(limits, display_scale(data_range)), choice,
-                             bool(transparent_low))
+    return rgba_from_display(
+        display, scaled(limits, display_scale(data_range)), choice, bool(transparent_low)
+    )
 
 
 def scaled(limits: tuple[float, float] | None, scale: float) -> tuple[float, float] | None:

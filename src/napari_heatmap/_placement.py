@@ -45,7 +45,9 @@ PIXEL_SIZE_RANGE = (2.0**-100, 2.0**100)
 
 
 def check_pixel_size(
-    frame: Sequence[float], shapes: Sequence[Sequence[int]], width: float | None,
+    frame: Sequence[float],
+    shapes: Sequence[Sequence[int]],
+    width: float | None,
     height: float | None,
 ) -> None:
     """Refuse a frame whose layers' pixels napari cannot place (a denormal width, say).

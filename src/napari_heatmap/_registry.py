@@ -96,8 +96,12 @@ def _adopt(viewer: Any, layer: Any) -> Heatmap | None:
     if token is not None:
         for other in viewer.layers:
             meta = other.metadata.get(LAYER_KEY)
-            if isinstance(meta, dict) and meta.get("role") == "background" \
-                    and meta.get("token") == token and owner_of(other) is None:
+            if (
+                isinstance(meta, dict)
+                and meta.get("role") == "background"
+                and meta.get("token") == token
+                and owner_of(other) is None
+            ):
                 background = other
     try:
         return Heatmap._adopt(viewer, layer, background, spec)

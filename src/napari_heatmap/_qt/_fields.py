@@ -69,8 +69,13 @@ class OptionalNumber(Container):
     def __init__(self, label: str, tooltip: str) -> None:
         self.number = LineEdit(value="")
         self.auto = CheckBox(text="auto", value=True)
-        super().__init__(widgets=[self.number, self.auto], layout="horizontal", labels=False,
-                         label=label, tooltip=tooltip)
+        super().__init__(
+            widgets=[self.number, self.auto],
+            layout="horizontal",
+            labels=False,
+            label=label,
+            tooltip=tooltip,
+        )
         self.margins = (0, 0, 0, 0)
         self._base_tooltip = tooltip
         self._shown: float | None = None
@@ -88,8 +93,12 @@ class OptionalNumber(Container):
     def show_state(self, value: float | None, effective: float | None) -> None:
         """Show ``value`` (None = auto, showing ``effective``) without emitting anything."""
         self._shown = value if value is not None else effective
-        with self.changed.blocked(), self.edited.blocked(), self.number.changed.blocked(), \
-                self.auto.changed.blocked():
+        with (
+            self.changed.blocked(),
+            self.edited.blocked(),
+            self.number.changed.blocked(),
+            self.auto.changed.blocked(),
+        ):
             self.auto.value = value is None
             self.number.value = self._shown_text()
             self.number.enabled = value is not None
@@ -122,13 +131,24 @@ class BlurField(Container):
     """Odd Gaussian kernel (kx, ky) with an "off" checkbox; ``ksize`` is (kx, ky) or None."""
 
     def __init__(self) -> None:
-        self.kx = SpinBox(min=1, max=_MAX_KERNEL, step=2, value=5,
-                          tooltip="kx: kernel width in mask pixels (odd)")
-        self.ky = SpinBox(min=1, max=_MAX_KERNEL, step=2, value=5,
-                          tooltip="ky: kernel height in mask pixels (odd)")
+        self.kx = SpinBox(
+            min=1, max=_MAX_KERNEL, step=2, value=5, tooltip="kx: kernel width in mask pixels (odd)"
+        )
+        self.ky = SpinBox(
+            min=1,
+            max=_MAX_KERNEL,
+            step=2,
+            value=5,
+            tooltip="ky: kernel height in mask pixels (odd)",
+        )
         self.off = CheckBox(text="off", value=False)
-        super().__init__(widgets=[self.kx, self.ky, self.off], layout="horizontal",
-                         labels=False, label="blur kx, ky", tooltip=_BLUR_TIP)
+        super().__init__(
+            widgets=[self.kx, self.ky, self.off],
+            layout="horizontal",
+            labels=False,
+            label="blur kx, ky",
+            tooltip=_BLUR_TIP,
+        )
         self.margins = (0, 0, 0, 0)
         for box in (self.kx, self.ky):
             box.native.setKeyboardTracking(False)  # act on Enter / focus out
@@ -145,8 +165,12 @@ class BlurField(Container):
 
     def show_state(self, ksize: tuple[int, int] | None, custom: bool) -> None:
         """Show a kernel (None = off) without emitting ``changed``; custom disables it."""
-        with self.changed.blocked(), self.kx.changed.blocked(), self.ky.changed.blocked(), \
-                self.off.changed.blocked():
+        with (
+            self.changed.blocked(),
+            self.kx.changed.blocked(),
+            self.ky.changed.blocked(),
+            self.off.changed.blocked(),
+        ):
             self.off.value = ksize is None
             if ksize is not None:
                 for box, k in zip((self.kx, self.ky), ksize, strict=True):
@@ -157,7 +181,8 @@ class BlurField(Container):
         self.enabled = not custom
         self.tooltip = (
             "a custom blur_function is set (from code); it wins over the kernel"
-            if custom else _BLUR_TIP
+            if custom
+            else _BLUR_TIP
         )
 
     def _on_off_toggled(self, off: bool) -> None:

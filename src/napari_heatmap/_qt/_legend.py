@@ -30,7 +30,9 @@ def format_number(value: float) -> str:
 
 @cache
 def gradient_rgba(
-    colormap: ColormapChoice, transparent_low: bool, constant: bool = False,
+    colormap: ColormapChoice,
+    transparent_low: bool,
+    constant: bool = False,
     width: int = _BAR_WIDTH,
 ) -> np.ndarray:
     """Return the colours drawn from vmin (left) to vmax (right) as a ``(width, 4)`` RGBA row.
@@ -78,8 +80,9 @@ class Legend(Container):
         self.bar = Label(value="")
         self.high = Label(value="")
         self.data = Label(value="")
-        bar_row = Container(widgets=[self.low, self.under, self.bar, self.high],
-                            layout="horizontal", labels=False)
+        bar_row = Container(
+            widgets=[self.low, self.under, self.bar, self.high], layout="horizontal", labels=False
+        )
         bar_row.margins = (0, 0, 0, 0)
         super().__init__(widgets=[bar_row, self.data], labels=False, label="legend")
         self.margins = (0, 0, 0, 0)

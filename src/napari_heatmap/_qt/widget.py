@@ -38,8 +38,16 @@ logger = logging.getLogger(__name__)
 
 #: Controller events after which every control is re-read from the controller.
 _STATE_EVENTS = (
-    "mask", "background", "colormap", "vmin", "vmax", "limits",
-    "transparent_low", "opacity", "blur", "frame",
+    "mask",
+    "background",
+    "colormap",
+    "vmin",
+    "vmax",
+    "limits",
+    "transparent_low",
+    "opacity",
+    "blur",
+    "frame",
 )
 _NO_CLICK = "click the heatmap to read a value"
 
@@ -67,17 +75,24 @@ class HeatmapWidget(Container):
 
         self.status = Label(value="")
         # -- layer pickers: the inputs of a new heatmap, or new inputs for the bound one
-        self.background_choice = ComboBox(choices=self._image_choices, nullable=True,
-                                          tooltip="image layer for the background (or none)")
+        self.background_choice = ComboBox(
+            choices=self._image_choices,
+            nullable=True,
+            tooltip="image layer for the background (or none)",
+        )
         self.set_background_button = PushButton(
-            text="Set", tooltip="show this layer (none: no background) behind the heatmap")
-        self.mask_choice = ComboBox(choices=self._image_choices,
-                                    tooltip="image layer whose values make the heatmap")
+            text="Set", tooltip="show this layer (none: no background) behind the heatmap"
+        )
+        self.mask_choice = ComboBox(
+            choices=self._image_choices, tooltip="image layer whose values make the heatmap"
+        )
         self.set_mask_button = PushButton(text="Set", tooltip="make the heatmap from this layer")
-        self.sources = Container(widgets=[
-            _row("background", self.background_choice, self.set_background_button),
-            _row("mask", self.mask_choice, self.set_mask_button),
-        ])
+        self.sources = Container(
+            widgets=[
+                _row("background", self.background_choice, self.set_background_button),
+                _row("mask", self.mask_choice, self.set_mask_button),
+            ]
+        )
         # -- create panel: shown while the viewer has no heatmap
         self.create_button = PushButton(text="Create heatmap")
         self.create_panel = Container(widgets=[self.create_button])
@@ -85,21 +100,33 @@ class HeatmapWidget(Container):
         self.colormap = ComboBox(label="colormap", choices=self._colormap_choices)
         self.vmin = OptionalNumber("vmin", "lower colour limit; auto = data minimum")
         self.vmax = OptionalNumber("vmax", "upper colour limit; auto = data maximum")
-        self.transparent_low = CheckBox(text="transparent low",
-                                        tooltip="hide pixels that get the lowest colour")
+        self.transparent_low = CheckBox(
+            text="transparent low", tooltip="hide pixels that get the lowest colour"
+        )
         self.blur = BlurField()
         self.opacity = Slider(label="opacity", min=0, max=100, step=1, readout=True)
         self.frame_width = OptionalNumber("width", "frame width in world units; auto = natural")
         self.frame_height = OptionalNumber("height", "frame height in world units; auto = natural")
-        self.colorbar = CheckBox(text="colorbar in canvas",
-                                 tooltip="napari's colorbar overlay on the heatmap layer")
+        self.colorbar = CheckBox(
+            text="colorbar in canvas", tooltip="napari's colorbar overlay on the heatmap layer"
+        )
         self.legend = Legend()
         self.click_readout = Label(label="last click", value=_NO_CLICK)
-        self.controls = Container(widgets=[
-            self.colormap, self.vmin, self.vmax, self.transparent_low, self.blur,
-            self.opacity, self.frame_width, self.frame_height, self.legend, self.colorbar,
-            self.click_readout,
-        ])
+        self.controls = Container(
+            widgets=[
+                self.colormap,
+                self.vmin,
+                self.vmax,
+                self.transparent_low,
+                self.blur,
+                self.opacity,
+                self.frame_width,
+                self.frame_height,
+                self.legend,
+                self.colorbar,
+                self.click_readout,
+            ]
+        )
         super().__init__(
             widgets=[self.status, self.sources, self.create_panel, self.controls], labels=False
         )
@@ -145,11 +172,13 @@ class HeatmapWidget(Container):
             return
         instances = Heatmap.instances(self.viewer)
         active = self.viewer.layers.selection.active
-        chosen = next((hm for hm in instances if active is not None and active in hm.layers),
-                      None)
+        chosen = next((hm for hm in instances if active is not None and active in hm.layers), None)
         if chosen is None:
-            chosen = self.heatmap if self.heatmap in instances else (
-                instances[-1] if instances else None)
+            chosen = (
+                self.heatmap
+                if self.heatmap in instances
+                else (instances[-1] if instances else None)
+            )
         self.bind(chosen)
         self.background_choice.reset_choices()
         self.mask_choice.reset_choices()
@@ -190,8 +219,11 @@ class HeatmapWidget(Container):
             self.status.value = "No heatmap in this viewer: pick a mask layer and create one."
             return
         layer = hm.heatmap_layer
-        self.status.value = f"Heatmap: {layer.name}" if layer is not None else (
-            "Heatmap with no mask: pick a mask layer and press Set")
+        self.status.value = (
+            f"Heatmap: {layer.name}"
+            if layer is not None
+            else ("Heatmap with no mask: pick a mask layer and press Set")
+        )
         limits = hm.limits
         frame = hm.frame
         with self.colormap.changed.blocked():

@@ -45,8 +45,12 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     """
     pts = [tuple(p) for p in np.asarray(ring, np.float64)]
     # each edge of the window: (axis, bound, keep values >= bound?)
-    for axis, bound, keep_above in ((0, 0.0, True), (0, width - 1.0, False),
-                                    (1, 0.0, True), (1, height - 1.0, False)):
+    for axis, bound, keep_above in (
+        (0, 0.0, True),
+        (0, width - 1.0, False),
+        (1, 0.0, True),
+        (1, height - 1.0, False),
+    ):
         if not pts:
             break
         pts = _clip_half_plane(pts, axis, bound, keep_above)
@@ -211,8 +215,12 @@ def _clip_segment(
     """Liang-Barsky: the part of segment a-b inside the box, or None (a point counts as None)."""
     d = b - a
     t0, t1 = 0.0, 1.0
-    for p, q in ((-d[0], a[0] - lo[0]), (d[0], hi[0] - a[0]),
-                 (-d[1], a[1] - lo[1]), (d[1], hi[1] - a[1])):
+    for p, q in (
+        (-d[0], a[0] - lo[0]),
+        (d[0], hi[0] - a[0]),
+        (-d[1], a[1] - lo[1]),
+        (d[1], hi[1] - a[1]),
+    ):
         if p == 0:
             if q < 0:
                 return None

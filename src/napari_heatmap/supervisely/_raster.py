@@ -382,8 +382,7 @@ def _no_labels_message(anns: list[Annotation], object_name: str | None) -> str:
         return f"No labels found for object_name=None: the {len(anns)} annotation(s) hold none"
     classes = ", ".join(repr(c) for c in present) if present else "none"
     return (
-        f"No labels found for object_name={object_name!r}; "
-        f"the classes with labels are: {classes}"
+        f"No labels found for object_name={object_name!r}; the classes with labels are: {classes}"
     )
 
 

@@ -88,8 +88,10 @@ class _Skipped:
     reasons: list[str] = field(default_factory=list)
 
     def message(self) -> str:
-        lines = [f"{self.folder}: skipped {len(self.reasons)} of {self.total} annotation "
-                 "file(s) that could not be read"]
+        lines = [
+            f"{self.folder}: skipped {len(self.reasons)} of {self.total} annotation "
+            "file(s) that could not be read"
+        ]
         lines += self.reasons[:REPORT_FIRST]
         if len(self.reasons) > REPORT_FIRST:
             lines.append(f"... and {len(self.reasons) - REPORT_FIRST} more")
@@ -106,7 +108,8 @@ def _read_folder(layout: SuperviselyLayout, out: list[Annotation]) -> _Skipped:
             reason = getattr(e, "reason", None) or e
             warnings.warn(  # the reader's wording
                 f"{layout.meta_path} not used, classes get default colours: {reason}",
-                SuperviselyWarning, stacklevel=4,
+                SuperviselyWarning,
+                stacklevel=4,
             )
             meta = ProjectMeta({}, layout.meta_path)
     for item in layout.items:
