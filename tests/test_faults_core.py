@@ -253,3 +253,21 @@ def test_many_create_close_cycles_and_set_heatmaps_leave_nothing_behind():
     tracemalloc.stop()
     assert len(viewer.layers) == 1
     assert grown < 10 * mask.nbytes  # noise (the last mask and field), not 1,000 masks' worth
+
+
+def test_precomputed_work_is_used_only_for_the_very_same_inputs(hm, monkeypatch):
+    from napari_heatmap import _field
+
+    calls = []
+    real = _field.Field.reblurred
+    monkeypatch.setattr(
+        _field.Field, "reblurred", lambda self, *a: calls.append(a) or real(self, *a)
+    )
+    hm.precompute_blur((9, 9))
+    hm.blur_ksize = (9, 9)
+    assert calls == [((9, 9), None)]  # computed once, in precompute_blur
+    hm.precompute_blur((3, 3))
+    hm.set_heatmap(np.ones((4, 5)))  # the mask changed in between: the work is stale
+    hm.blur_ksize = (3, 3)
+    assert len(calls) == 3
+    np.testing.assert_array_equal(hm.heatmap_layer.data, np.ones((4, 5)))

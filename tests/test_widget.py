@@ -407,3 +407,61 @@ def test_dock_refuses_a_width_napari_cannot_place_with_a_message(make_napari_vie
     assert (hm.width, hm.frame, tuple(hm.heatmap_layer.scale)) == before
     assert widget.frame_width.exact_value == before[0]  # the field shows the heatmap again
     hm.set_heatmap(np.ones((4, 6)))  # and the heatmap still works
+
+
+def test_long_blurs_run_off_the_gui_thread_then_apply(
+    make_napari_viewer, qtbot, errors, monkeypatch
+):
+    import threading
+
+    import cv2
+
+    from napari_heatmap import _field
+
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    monkeypatch.setattr("napari_heatmap._qt.widget.BACKGROUND_PIXELS", 0)  # every mask is long
+    threads = []
+    real = _field.Field.reblurred
+
+    def recording(self, *args):
+        threads.append(threading.current_thread())
+        return real(self, *args)
+
+    monkeypatch.setattr(_field.Field, "reblurred", recording)
+    widget.blur.kx.value = 15
+    qtbot.waitUntil(lambda: hm.blur_ksize == (15, 7), timeout=5000)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()  # done once, off
+    expected = cv2.GaussianBlur(hm.heatmap_mask.astype(np.float32), (15, 7), 0)
+    np.testing.assert_allclose(hm.heatmap_layer.data, expected, atol=1e-3)
+    # a blur past the work ceiling is refused with a message, nothing changes
+    monkeypatch.setattr("napari_heatmap._pipeline.BLUR_WORK_LIMIT", 1.0)
+    widget.blur.kx.value = 21
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert "blur_ksize" in errors[0] and hm.blur_ksize == (15, 7)
+    qtbot.waitUntil(lambda: widget.blur.kx.value == 15, timeout=2000)
+
+
+def test_a_long_new_mask_is_prepared_off_the_gui_thread(make_napari_viewer, qtbot, monkeypatch):
+    import threading
+
+    from napari_heatmap import _heatmap
+
+    viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    monkeypatch.setattr("napari_heatmap._qt.widget.BACKGROUND_PIXELS", 0)
+    threads = []
+    real = _heatmap.prepare
+
+    def recording(*args):
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(_heatmap, "prepare", recording)
+    scores = np.zeros((30, 40), np.float32)
+    scores[10:20, 10:20] = 5.0
+    layer = viewer.add_image(scores, name="scores")
+    qtbot.waitUntil(lambda: layer in widget.mask_choice.choices, timeout=2000)
+    widget.mask_choice.value = layer
+    widget.set_mask_button.native.click()
+    qtbot.waitUntil(lambda: hm.heatmap_mask is scores, timeout=5000)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    assert layer.visible is False and hm.mask_layer is layer

@@ -268,6 +268,8 @@ class Heatmap:
         self._callbacks: list[ClickCallback] = []
         self._mask_source: Layer | None = None
         self._busy = False
+        # (what, the field or mask it was computed from, blur_ksize, blur_function), result
+        self._precomputed: tuple[tuple[Any, ...], Field] | None = None
         self._removing = False
         self._user_removal = False
         self.events = EmitterGroup(
@@ -449,8 +451,15 @@ class Heatmap:
         """
         self._check_open()
         s = self._settings
+        ready = self._take_precomputed(("mask", mask, s.blur_ksize, s.blur_function))
         with self._computing():
-            field = None if mask is None else self._prepare(mask, s)
+            field = (
+                ready
+                if ready is not None and ready.mask is mask
+                else (None if mask is None else self._prepare(mask, s))
+            )
+        if ready is not None and field is ready and field.data_range is None:
+            show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
         limits = pl.infer_limits(None if field is None else field.data_range, s.vmin, s.vmax)
         natural = (
             self._background.shape[:2]
@@ -478,6 +487,45 @@ class Heatmap:
         self._mask_source = layer
         layer.visible = False
         self._emit("mask", self.heatmap_mask)
+
+    def precompute_blur(
+        self, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None = None
+    ) -> None:
+        """Do the work of a new blur now, so that setting it later is quick.
+
+        Safe to call from a worker thread (``napari.qt.threading.thread_worker``) with a
+        Gaussian ``blur_ksize``: it only reads the mask and keeps the result; then set
+        ``blur_ksize`` on the GUI thread, which finds the work done if nothing has changed
+        in between (else it does the work itself). A ``blur_function`` runs where this is
+        called: call it on the GUI thread unless the function is thread-safe.
+        """
+        field = self._field
+        ksize = pl.validate_blur_ksize(blur_ksize)
+        func = pl.validate_blur_function(blur_function)
+        if field is not None:
+            key = ("blur", field, ksize, func)
+            self._precomputed = (key, field.reblurred(ksize, func))
+
+    def precompute_mask(self, mask: Any) -> None:
+        """Do the work of ``set_heatmap(mask)`` now, so that calling it later is quick.
+
+        Thread-safe in the sense of :meth:`precompute_blur`; ``set_heatmap`` with the very same
+        mask object, blur and blur function on the GUI thread then uses the result.
+        """
+        s = self._settings
+        key = ("mask", mask, s.blur_ksize, s.blur_function)
+        self._precomputed = (key, prepare(mask, s.blur_ksize, s.blur_function))
+
+    def _take_precomputed(self, key: tuple[Any, ...]) -> Field | None:
+        """Return (and let go of) precomputed work for exactly these inputs, else None."""
+        slot, self._precomputed = self._precomputed, None
+        if slot is None or len(slot[0]) != len(key):
+            return None
+        same = all(
+            a is b or (a == b if isinstance(a, str | tuple) or a is None else False)
+            for a, b in zip(slot[0], key, strict=True)
+        )
+        return slot[1] if same else None
 
     def set_background(self, image: Any) -> None:
         """Show a new background (None removes it). A failure keeps the previous one."""
@@ -652,8 +700,13 @@ class Heatmap:
             old.blur_ksize,
             old.blur_function,
         ):
+            ready = self._take_precomputed(("blur", field, new.blur_ksize, new.blur_function))
             with self._computing():
-                field = field.reblurred(new.blur_ksize, new.blur_function)
+                field = (
+                    ready
+                    if ready is not None
+                    else field.reblurred(new.blur_ksize, new.blur_function)
+                )
         limits = pl.infer_limits(None if field is None else field.data_range, new.vmin, new.vmax)
         if "width" in changed or "height" in changed:
             _check_frame(

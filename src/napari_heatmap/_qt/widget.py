@@ -13,7 +13,9 @@ is reported too, so a change made from the console never fails because a view is
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,6 +52,8 @@ _STATE_EVENTS = (
     "frame",
 )
 _NO_CLICK = "click the heatmap to read a value"
+#: Masks with more pixels than this are blurred off the GUI thread, with napari's progress bar.
+BACKGROUND_PIXELS = 2**23
 
 
 class HeatmapWidget(Container):
@@ -72,6 +76,7 @@ class HeatmapWidget(Container):
         self.viewer: Any = getattr(napari_viewer, "__wrapped__", napari_viewer)
         self.heatmap: Heatmap | None = None
         self._closed = False
+        self._workers: set[Any] = set()  # background blurs running (kept alive until done)
 
         self.status = Label(value="")
         # -- layer pickers: the inputs of a new heatmap, or new inputs for the bound one
@@ -323,7 +328,57 @@ class HeatmapWidget(Container):
         self._set("transparent_low", bool(value))
 
     def _on_blur_edited(self, _: Any = None) -> None:
-        self._set("blur_ksize", self.blur.ksize)  # an even size typed shows as the odd one
+        hm, ksize = self.heatmap, self.blur.ksize  # an even size typed shows as the odd one
+        if hm is not None and self._heavy(hm.heatmap_layer):
+            self._in_background(
+                hm, lambda: hm.precompute_blur(ksize), lambda: setattr(hm, "blur_ksize", ksize)
+            )
+        else:
+            self._set("blur_ksize", ksize)
+
+    # long work ------------------------------------------------------------------------
+
+    def _heavy(self, layer: Any) -> bool:
+        """Whether blurring this layer's data is long enough to leave the GUI thread for.
+
+        Only the Gaussian blur leaves it: a user's ``blur_function`` may not be thread-safe.
+        """
+        hm = self.heatmap
+        return (
+            hm is not None
+            and hm.blur_function is None
+            and layer is not None
+            and int(np.prod(np.shape(layer.data)[:2])) > BACKGROUND_PIXELS
+        )
+
+    def _in_background(
+        self, hm: Heatmap, work: Callable[[], object], then: Callable[[], object]
+    ) -> None:
+        """Run ``work`` in a worker thread under napari's progress bar, then ``then`` here.
+
+        ``then`` is the ordinary controller call: it finds the work done (or, if anything
+        changed meanwhile or the work failed, does it itself and reports what fails).
+        """
+        from napari.qt.threading import create_worker
+        from napari.utils import progress
+
+        def job() -> None:
+            # a failure here is not reported from the thread: ``then`` repeats the work on the
+            # GUI thread, where the controller raises it and the dock reports it
+            with contextlib.suppress(Exception):
+                work()
+
+        def finish(*_: Any) -> None:
+            bar.close()
+            self._workers.discard(worker)
+            if not self._closed and self.heatmap is hm and hm.viewer is not None:
+                self._call(then)
+
+        bar = progress(total=0, desc="napari-heatmap: blurring")  # made on the GUI thread
+        worker = create_worker(job)
+        worker.returned.connect(finish)
+        self._workers.add(worker)
+        worker.start()
 
     def _on_opacity_edited(self, value: int) -> None:
         self._set("opacity", value)
@@ -347,7 +402,13 @@ class HeatmapWidget(Container):
         if layer is None:
             show_error("napari-heatmap: choose an image layer as the mask first")
             return
-        self._call(hm.set_heatmap_from_layer, layer)
+        if self._heavy(layer) and layer is not hm.heatmap_layer:
+            mask = np.asarray(layer.data)
+            self._in_background(
+                hm, lambda: hm.precompute_mask(mask), lambda: hm.set_heatmap_from_layer(layer)
+            )
+        else:
+            self._call(hm.set_heatmap_from_layer, layer)
 
     def _on_set_background(self, _: Any = None) -> None:
         """Give the bound heatmap the chosen layer's data as its background (none: remove)."""
