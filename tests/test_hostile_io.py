@@ -34,6 +34,7 @@ DENSITY = "_hostile:density_max"
 CLAIMS = "_hostile:claims"
 OPEN = "_hostile:open_in_viewer_model"
 MASK = "napari_heatmap._launcher:load_mask"
+RGBA = "napari_heatmap:mask_to_rgba"
 MiB = 1 << 20
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="child limits use /proc and RLIMIT_AS; cases use FIFOs"
@@ -660,6 +661,38 @@ CASES = [
     ),
     # pickles stay shut
     Case("npy-pickle-never-unpickled", MASK, npy_pickle, "ValueError", r"mask.*\.npy"),
+    # masks and the picture (mask_to_rgba: the CPU twin of what the screen shows)
+    Case(
+        "mask-huge-kernel-refused-at-once",
+        RGBA,
+        lambda c: (np.zeros((2048, 2048), np.float32), 2, False, None, None, (2**31 - 1, 3)),
+        "ValueError",
+        "blur_ksize .* too much work",
+        within=5.0,
+    ),
+    Case(
+        "mask-extreme-finite-values",
+        RGBA,
+        lambda c: (np.array([[-1e308, 0.0, 1e308]]), 2, False, None, None, None),
+        None,
+        check=lambda v: (
+            v[0, :, :3].tolist() == [[0, 0, 128], [127, 255, 128], [128, 0, 0]] or v[0, 0, 3] == 255
+        ),
+    ),
+    Case(
+        "mask-ragged-list",
+        RGBA,
+        lambda c: ([[1.0, 2.0], [3.0]],),
+        "ValueError",
+        "heatmap_mask must be a rectangular",
+    ),
+    Case(
+        "mask-int-too-large-for-a-float",
+        RGBA,
+        lambda c: (np.ones((2, 2)), 2, False, 10**400),
+        "ValueError",
+        "vmin must be a number a float can hold",
+    ),
 ]
 
 
