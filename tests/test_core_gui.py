@@ -7,7 +7,7 @@ import pytest
 
 from _canvas import canvas_point, canvas_shot, click_canvas, shot_pixel
 from napari_heatmap import Heatmap, colormap_lut
-from napari_heatmap._sample import demo_data
+from napari_heatmap._sample import DEMO_SETTINGS, demo_data
 
 pytestmark = pytest.mark.gui
 
@@ -32,17 +32,7 @@ def blend(top, bottom, alpha):
 
 def test_demo_screenshot_colours(shown, qtbot):
     bg, mask = demo_data()
-    hm = Heatmap(
-        bg,
-        mask,
-        vmin=0,
-        vmax=255,
-        transparent_low=True,
-        blur_ksize=(7, 7),
-        width=600,
-        height=400,
-        viewer=shown,
-    )
+    hm = Heatmap(bg, mask, viewer=shown, **DEMO_SETTINGS)
     hm.opacity = 70
     shown.reset_view()
     shot = canvas_shot(shown)

@@ -15,25 +15,35 @@ from napari.utils.interactions import (
 )
 
 from napari_heatmap import Heatmap, colormap_lut, mask_to_rgba
-from napari_heatmap._sample import demo_data
+from napari_heatmap._sample import DEMO_SETTINGS, demo_data
 
 JET = colormap_lut("jet")
+
+
+def _state(hm):
+    """Everything a failed setter must leave as it was: settings, layers, data."""
+    layer = hm.heatmap_layer
+    return (
+        hm.vmin,
+        hm.vmax,
+        hm.colormap,
+        hm.blur_ksize,
+        hm.transparent_low,
+        hm.width,
+        hm.height,
+        hm.heatmap_mask,
+        layer.data,
+        layer.colormap,
+        tuple(layer.contrast_limits),
+        hm.background_layer.data,
+        tuple(layer.scale),
+    )
 
 
 @pytest.fixture
 def demo(viewer):
     bg, mask = demo_data()
-    hm = Heatmap(
-        bg,
-        mask,
-        vmin=0,
-        vmax=255,
-        transparent_low=True,
-        blur_ksize=(7, 7),
-        width=600,
-        height=400,
-        viewer=viewer,
-    )
+    hm = Heatmap(bg, mask, viewer=viewer, **DEMO_SETTINGS)
     hm.opacity = 70
     return hm
 
@@ -193,39 +203,10 @@ def test_opacity_clamped(demo):
     ],
 )
 def test_failed_set_changes_nothing_and_names_parameter(demo, attr, value, exc):
-    layer = demo.heatmap_layer
-    state = (
-        demo.vmin,
-        demo.vmax,
-        demo.colormap,
-        demo.blur_ksize,
-        demo.transparent_low,
-        demo.width,
-        demo.height,
-        demo.heatmap_mask,
-        layer.data,
-        layer.colormap,
-        tuple(layer.contrast_limits),
-        demo.background_layer.data,
-        tuple(layer.scale),
-    )
+    state = _state(demo)
     with pytest.raises(exc, match=attr):
         setattr(demo, attr, value)
-    after = (
-        demo.vmin,
-        demo.vmax,
-        demo.colormap,
-        demo.blur_ksize,
-        demo.transparent_low,
-        demo.width,
-        demo.height,
-        demo.heatmap_mask,
-        layer.data,
-        layer.colormap,
-        tuple(layer.contrast_limits),
-        demo.background_layer.data,
-        tuple(layer.scale),
-    )
+    after = _state(demo)
     for a, b in zip(state, after, strict=True):
         assert a is b or a == b
 
