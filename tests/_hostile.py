@@ -29,6 +29,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A test server whose clients hang up on purpose: a dropped connection is not news."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Say nothing (the default prints a traceback for every dropped client)."""
+
+
 _CHILD = r"""
 import importlib, pickle, resource, sys, time, warnings
 spec = pickle.loads(open(sys.argv[1], "rb").read())
@@ -284,7 +292,7 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
 def hostile_server(png: bytes) -> Iterator[str]:
     """Serve the `_Hostile` paths on 127.0.0.1; yield the base URL; stop on exit."""
     handler = type("Handler", (_Hostile,), {"png": png})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
