@@ -465,3 +465,40 @@ def test_a_long_new_mask_is_prepared_off_the_gui_thread(make_napari_viewer, qtbo
     qtbot.waitUntil(lambda: hm.heatmap_mask is scores, timeout=5000)
     assert len(threads) == 1 and threads[0] is not threading.main_thread()
     assert layer.visible is False and hm.mask_layer is layer
+
+
+def test_dock_percentiles_and_statistics_both_ways(make_napari_viewer, qtbot, errors):
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    hm.vmin = hm.vmax = None
+    widget.percentiles.lo.value = 5.0  # the user types a percentile
+    finite = hm.heatmap_mask[np.isfinite(hm.heatmap_mask)]
+    assert hm.percentiles == (5.0, 100.0)
+    assert hm.limits == (float(np.percentile(finite, 5)), float(finite.max()))
+    assert widget.vmin.exact_value == hm.limits[0]  # the auto field shows the limit used
+    hm.percentiles = (1, 99)  # from code: the dock follows
+    assert widget.percentiles.pair == (1.0, 99.0)
+    widget.percentiles.lo.value = 99.5  # lo > hi: refused, named, shown back
+    assert hm.percentiles == (1.0, 99.0) and any("percentiles" in e for e in errors)
+    assert widget.percentiles.pair == (1.0, 99.0)
+    stats = hm.stats
+    assert widget.statistics.value.startswith(f"mean {stats['mean']:.4g}, std {stats['std']:.4g}")
+    assert "p99" in widget.statistics.value and "count: 240000" in widget.statistics.tooltip
+
+
+def test_statistics_of_a_large_mask_are_measured_off_the_gui_thread(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    import threading
+
+    from napari_heatmap import _pipeline
+
+    _viewer, hm, widget = _docked(make_napari_viewer, qtbot)
+    monkeypatch.setattr("napari_heatmap._qt.widget.BACKGROUND_PIXELS", 0)
+    threads = []
+    real = _pipeline.sorted_finite
+    monkeypatch.setattr(
+        _pipeline, "sorted_finite", lambda g: threads.append(threading.current_thread()) or real(g)
+    )
+    hm.set_heatmap(np.arange(600.0).reshape(20, 30))
+    qtbot.waitUntil(lambda: widget.statistics.value.startswith("mean 299.5"), timeout=5000)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()

@@ -9,13 +9,17 @@ on screen always come from the same steps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from . import _pipeline as pl
 
-__all__ = ["Field", "prepare"]
+__all__ = ["STAT_PERCENTILES", "Field", "prepare"]
+
+#: The percentiles :attr:`Field.stats` reports, as ``p1`` ... ``p99``.
+STAT_PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,49 @@ class Field:
         """The power of two the display field holds the data at (1.0 for ordinary data)."""
         return pl.display_scale(self.data_range)
 
-    def limits(self, vmin: float | None, vmax: float | None) -> tuple[float, float] | None:
-        """Return the limits actually used with these settings (None: nothing finite)."""
-        return pl.infer_limits(self.data_range, vmin, vmax)
+    def limits(
+        self,
+        vmin: float | None,
+        vmax: float | None,
+        percentiles: tuple[float, float] = (0.0, 100.0),
+    ) -> tuple[float, float] | None:
+        """Return the limits actually used with these settings (None: nothing finite).
+
+        A None limit is the ``percentiles`` of the finite values (their min / max for
+        (0, 100)); the values are sorted once per mask, so a new percentile costs O(1).
+        """
+        robust = self.data_range
+        if robust is not None and percentiles != (0.0, 100.0):
+            robust = pl.robust_range(self.gray, self.data_range, percentiles, self.sorted_values)
+        return pl.infer_limits(robust, vmin, vmax)
+
+    @cached_property
+    def sorted_values(self) -> np.ndarray:
+        """The finite values of gray, sorted (made on first use, then kept: 1× the mask)."""
+        return pl.sorted_finite(self.gray)
+
+    @cached_property
+    def stats(self) -> dict[str, float | int | None]:
+        """Counts, min, max, mean, std (ddof 0) and percentiles of the finite values of gray."""
+        gray = self.gray
+        values = self.sorted_values
+        floating = np.issubdtype(gray.dtype, np.floating)
+        out: dict[str, float | int | None] = {
+            "count": int(gray.size),
+            "finite": int(values.size),
+            "nan": int(np.isnan(gray).sum()) if floating else 0,
+            "posinf": int(np.isposinf(gray).sum()) if floating else 0,
+            "neginf": int(np.isneginf(gray).sum()) if floating else 0,
+        }
+        if values.size == 0:
+            keys = ("min", "max", "mean", "std", *(f"p{q}" for q in STAT_PERCENTILES))
+            return out | dict.fromkeys(keys)
+        out["min"], out["max"] = float(values[0]), float(values[-1])
+        out["mean"] = float(np.mean(values, dtype=np.float64))
+        out["std"] = float(np.std(values, dtype=np.float64))
+        for q in STAT_PERCENTILES:
+            out[f"p{q}"] = pl.percentile_of_sorted(values, q)
+        return out
 
     def display_limits(self, limits: tuple[float, float] | None) -> tuple[float, float] | None:
         """Return limits in the display field's units (times :attr:`scale`)."""
@@ -63,7 +107,11 @@ class Field:
         display = pl.display_field(
             self.gray, blur_ksize, blur_function, self.data_range, self.all_finite
         )
-        return Field(self.mask, self.gray, self.data_range, self.all_finite, display)
+        out = Field(self.mask, self.gray, self.data_range, self.all_finite, display)
+        for name in ("sorted_values", "stats"):  # same raw values: keep what was measured
+            if name in self.__dict__:
+                out.__dict__[name] = self.__dict__[name]
+        return out
 
 
 def prepare(

@@ -62,6 +62,7 @@ ClickCallback = Callable[[int, int, float], Any]
 _EVENTS = {
     "vmin": ("vmin", "limits"),
     "vmax": ("vmax", "limits"),
+    "percentiles": ("percentiles", "limits"),
     "colormap": ("colormap",),
     "transparent_low": ("transparent_low",),
     "opacity": ("opacity",),
@@ -126,6 +127,9 @@ class Heatmap:
     origin : (float, float) or None
         World position (y, x) of the frame's top-left corner; None puts the centre of
         pixel (0, 0) at the world origin, as napari does for a new image.
+    percentiles : (float, float)
+        An inferred (None) vmin / vmax is this percentile of the finite values of the mask
+        (NumPy's default method), so ``(2, 98)`` ignores outliers; ``(0, 100)``: min and max.
 
     Attributes
     ----------
@@ -153,6 +157,7 @@ class Heatmap:
         *,
         viewer: ViewerModel | None = None,
         origin: tuple[float, float] | None = None,
+        percentiles: tuple[float, float] = (0.0, 100.0),
     ) -> None:
         # Validate and compute everything before touching any viewer: a failed call adds nothing.
         settings = Settings().replace(
@@ -164,6 +169,7 @@ class Heatmap:
             height=height,
             blur_ksize=blur_ksize,
             blur_function=blur_function,
+            percentiles=percentiles,
         )
         background = None if background_image is None else load_background(background_image)
         field = None if heatmap_mask is None else self._prepare(heatmap_mask, settings)
@@ -249,9 +255,7 @@ class Heatmap:
     ) -> None:
         if widget_id is not None and not isinstance(widget_id, str):
             raise TypeError(f"widget_id must be a str or None; got {widget_id!r}")
-        limits = pl.infer_limits(
-            None if field is None else field.data_range, settings.vmin, settings.vmax
-        )
+        limits = _limits_for(field, settings)
         self.widget_id: str = widget_id or f"heatmap-{uuid.uuid4().hex[:8]}"
         self._settings = settings
         self._background = background
@@ -280,6 +284,7 @@ class Heatmap:
             vmin=Event,
             vmax=Event,
             limits=Event,
+            percentiles=Event,
             transparent_low=Event,
             opacity=Event,
             blur=Event,
@@ -327,6 +332,9 @@ class Heatmap:
     # settings-backed properties: reading gives the setting, assigning is a validated update
     vmin = _Setting("The lower limit as set (None: inferred). See :attr:`limits` for the one used.")
     vmax = _Setting("The upper limit as set (None: inferred). See :attr:`limits` for the one used.")
+    percentiles = _Setting(
+        "The (lo, hi) percentiles of the finite values that inferred limits are (default 0, 100)."
+    )
     transparent_low = _Setting("Whether pixels that would get the lowest colour are transparent.")
     opacity = _Setting("Heatmap opacity in percent, 0-100 (values outside are clamped).")
     blending = _Setting("How the heatmap layer is blended over the layers beneath (napari's).")
@@ -385,6 +393,21 @@ class Heatmap:
     def data_range(self) -> tuple[float, float] | None:
         """(min, max) of the finite values of the mask (after reduction to 2-D)."""
         return None if self._field is None else self._field.data_range
+
+    @property
+    def stats(self) -> dict[str, float | int | None] | None:
+        """Statistics of the mask's finite values (None without a mask), measured once a mask.
+
+        Keys: ``count``, ``finite``, ``nan``, ``posinf``, ``neginf``, ``min``, ``max``,
+        ``mean``, ``std`` (ddof 0) and ``p1``, ``p5``, ``p25``, ``p50``, ``p75``, ``p95``,
+        ``p99`` (NumPy's default percentile method).
+        """
+        return None if self._field is None else dict(self._field.stats)
+
+    @property
+    def stats_measured(self) -> bool:
+        """Whether :attr:`stats` are measured already (reading them is then free)."""
+        return self._field is not None and "stats" in vars(self._field)
 
     @property
     def frame(self) -> tuple[float, float] | None:
@@ -460,7 +483,7 @@ class Heatmap:
             )
         if ready is not None and field is ready and field.data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
-        limits = pl.infer_limits(None if field is None else field.data_range, s.vmin, s.vmax)
+        limits = _limits_for(field, s)
         natural = (
             self._background.shape[:2]
             if self._background is not None
@@ -707,7 +730,7 @@ class Heatmap:
                     if ready is not None
                     else field.reblurred(new.blur_ksize, new.blur_function)
                 )
-        limits = pl.infer_limits(None if field is None else field.data_range, new.vmin, new.vmax)
+        limits = _limits_for(field, new)
         if "width" in changed or "height" in changed:
             _check_frame(
                 self._natural_size(),
@@ -919,6 +942,13 @@ class Heatmap:
             self._emit("limits", None)
         if self.background_layer is None and self.heatmap_layer is None:
             self.close()  # nothing of ours is left: leave no callbacks behind
+
+
+def _limits_for(field: Field | None, s: Settings) -> tuple[float, float] | None:
+    """Return the limits a field is shown with under settings ``s`` (behaviour §2.2)."""
+    if field is None:
+        return pl.infer_limits(None, s.vmin, s.vmax)
+    return field.limits(s.vmin, s.vmax, s.percentiles)
 
 
 def _check_frame(

@@ -7,6 +7,7 @@ used for export, batch work and tests.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Callable
@@ -145,6 +146,70 @@ def display_scale(data_range: tuple[float, float] | None) -> float:
     if magnitude <= SAFE_MAGNITUDE:
         return 1.0
     return 2.0 ** -(math.frexp(magnitude)[1] - 100)
+
+
+def validate_percentiles(value: object) -> tuple[float, float]:
+    """Check ``percentiles``: a pair (lo, hi) of numbers with 0 <= lo <= hi <= 100."""
+    lo = hi = math.nan
+    if isinstance(value, list | tuple) and len(value) == 2:
+        pair: tuple[Any, ...] = tuple(value)
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in pair):
+            with contextlib.suppress(OverflowError):  # a huge int is refused below
+                lo, hi = float(pair[0]), float(pair[1])
+    if not 0.0 <= lo <= hi <= 100.0:  # NaN fails too
+        raise ValueError(
+            f"percentiles must be a pair (lo, hi) with 0 <= lo <= hi <= 100; got {value!r}"
+        )
+    return lo, hi
+
+
+def sorted_finite(gray: np.ndarray) -> np.ndarray:
+    """Return the finite values of gray, sorted, in the type NumPy's percentile works in."""
+    values = gray[np.isfinite(gray)]
+    if not np.issubdtype(values.dtype, np.inexact):
+        values = values.astype(np.float64)
+    values.sort()
+    return values
+
+
+def percentile_of_sorted(values: np.ndarray, q: float) -> float:
+    """Return ``numpy.percentile(values, q)`` (its default "linear" method) of sorted values.
+
+    The same arithmetic as NumPy's, in the same types, without its O(n) partition: with the
+    values sorted once per mask, any percentile costs O(1).
+    """
+    n = values.size
+    virtual = (n - 1) * np.true_divide(q, 100)
+    prev = int(min(max(np.floor(virtual), 0), n - 1))
+    nxt = min(prev + 1, n - 1)
+    gamma = float(virtual - prev)
+    a, b = values[prev], values[nxt]
+    diff = b - a
+    if gamma >= 0.5:
+        out = np.subtract(b, diff * (1 - gamma), out=np.empty((), values.dtype))
+    else:
+        out = np.add(a, diff * gamma, out=np.empty((), values.dtype))
+    return float(out)
+
+
+def robust_range(
+    gray: np.ndarray,
+    data_range: tuple[float, float] | None,
+    percentiles: tuple[float, float],
+    values: np.ndarray | None = None,
+) -> tuple[float, float] | None:
+    """Return the range inferred limits come from: these percentiles of the finite values.
+
+    ``(0, 100)`` is the finite range itself (no sort). ``values`` are the sorted finite
+    values if already known (see :func:`sorted_finite`).
+    """
+    if data_range is None or percentiles == (0.0, 100.0):
+        return data_range
+    if values is None:
+        values = sorted_finite(gray)
+    lo = data_range[0] if percentiles[0] == 0 else percentile_of_sorted(values, percentiles[0])
+    hi = data_range[1] if percentiles[1] == 100 else percentile_of_sorted(values, percentiles[1])
+    return lo, hi
 
 
 def infer_limits(
@@ -459,6 +524,8 @@ def mask_to_rgba(
     vmax: float | None = None,
     blur_ksize: tuple[int, int] | None = (5, 5),
     blur_function: BlurFunction | None = None,
+    *,
+    percentiles: tuple[float, float] = (0.0, 100.0),
 ) -> np.ndarray:
     """Render a mask to an RGBA image, with no viewer, no Qt and no GPU.
 
@@ -480,6 +547,9 @@ def mask_to_rgba(
         Gaussian kernel (odd ints) or None for no blur.
     blur_function : callable or None
         Custom blur, wins over ``blur_ksize``.
+    percentiles : (float, float)
+        An inferred (None) vmin / vmax is this percentile of the finite values (NumPy's
+        default method); ``(0, 100)`` is their minimum and maximum.
 
     Returns
     -------
@@ -494,8 +564,9 @@ def mask_to_rgba(
     hi = validate_limit("vmax", vmax)
     ksize = validate_blur_ksize(blur_ksize)
     func = validate_blur_function(blur_function)
+    pcts = validate_percentiles(percentiles)
     data_range, all_finite = finite_stats(gray)
-    limits = infer_limits(data_range, lo, hi)
+    limits = infer_limits(robust_range(gray, data_range, pcts), lo, hi)
     display = display_field(gray, ksize, func, data_range, all_finite)
     return rgba_from_display(
         display, scaled(limits, display_scale(data_range)), choice, bool(transparent_low)

@@ -62,6 +62,7 @@ _VALIDATORS: dict[str, Any] = {
     "blur_function": pl.validate_blur_function,
     "opacity": validate_opacity,
     "blending": validate_blending,
+    "percentiles": pl.validate_percentiles,
     "visible": lambda v: validate_bool("visible", v),
 }
 
@@ -81,6 +82,7 @@ class Settings:
     opacity: float = 70.0
     blending: str = "translucent"
     visible: bool = True
+    percentiles: tuple[float, float] = (0.0, 100.0)
 
     def replace(self, **changes: Any) -> Settings:
         """Return these settings with ``changes`` validated and applied; raise if one is bad.

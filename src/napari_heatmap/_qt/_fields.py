@@ -6,12 +6,12 @@ import math
 import re
 from collections.abc import Callable
 
-from magicgui.widgets import CheckBox, Container, LineEdit, SpinBox
+from magicgui.widgets import CheckBox, Container, FloatSpinBox, LineEdit, SpinBox
 from psygnal import Signal
 from qtpy.QtGui import QValidator
 from qtpy.QtWidgets import QAbstractSpinBox, QWidget
 
-__all__ = ["BlurField", "OptionalNumber", "format_number", "parse_number"]
+__all__ = ["BlurField", "OptionalNumber", "PercentileField", "format_number", "parse_number"]
 
 #: Text that could still become a number while being typed ("", "-", "1.", "2e", "2e-").
 _PARTIAL = re.compile(r"\s*[+-]?[\d_]*\.?\d*(?:[eE][+-]?\d*)?\s*")
@@ -196,3 +196,40 @@ def _odd(k: float) -> int:
 
 _MAX_KERNEL = 999
 _BLUR_TIP = "Gaussian blur kernel (kx, ky), odd sizes; 'off' disables the blur"
+
+
+class PercentileField(Container):
+    """Two percentages (lo, hi): what *auto* limits are, as percentiles of the finite values.
+
+    Emits ``edited`` with the pair when the user edits either box; :meth:`show_state`
+    shows a pair without emitting.
+    """
+
+    edited = Signal(object)
+
+    def __init__(self) -> None:
+        self.lo = FloatSpinBox(min=0.0, max=100.0, step=0.5, tooltip="auto vmin: this percentile")
+        self.hi = FloatSpinBox(min=0.0, max=100.0, step=0.5, tooltip="auto vmax: this percentile")
+        super().__init__(
+            widgets=[self.lo, self.hi], layout="horizontal", labels=False, label="auto at %"
+        )
+        self.margins = (0, 0, 0, 0)
+        self.tooltip = (
+            "auto limits are these percentiles of the finite values: (0, 100) is min and max, "
+            "(2, 98) ignores outliers"
+        )
+        self.lo.changed.connect(self._on_edited)
+        self.hi.changed.connect(self._on_edited)
+
+    @property
+    def pair(self) -> tuple[float, float]:
+        """The (lo, hi) entered."""
+        return float(self.lo.value), float(self.hi.value)
+
+    def show_state(self, pair: tuple[float, float]) -> None:
+        """Show a pair without emitting ``changed``."""
+        with self.edited.blocked(), self.lo.changed.blocked(), self.hi.changed.blocked():
+            self.lo.value, self.hi.value = pair
+
+    def _on_edited(self, _: object = None) -> None:
+        self.edited.emit(self.pair)

@@ -27,7 +27,7 @@ from qtpy.QtCore import QTimer
 from .._colormaps import COLORMAP_NAMES, NAPARI_PREFIX
 from .._console import push_to_console
 from .._heatmap import Heatmap, format_value
-from ._fields import BlurField, OptionalNumber
+from ._fields import BlurField, OptionalNumber, PercentileField
 from ._legend import Legend
 from ._lifecycle import OrphanWatcher
 
@@ -46,6 +46,7 @@ _STATE_EVENTS = (
     "vmin",
     "vmax",
     "limits",
+    "percentiles",
     "transparent_low",
     "opacity",
     "blur",
@@ -77,6 +78,7 @@ class HeatmapWidget(Container):
         self.heatmap: Heatmap | None = None
         self._closed = False
         self._workers: set[Any] = set()  # background blurs running (kept alive until done)
+        self._measuring = False  # statistics of a large mask being measured in a worker
 
         self.status = Label(value="")
         # -- layer pickers: the inputs of a new heatmap, or new inputs for the bound one
@@ -115,19 +117,23 @@ class HeatmapWidget(Container):
         self.colorbar = CheckBox(
             text="colorbar in canvas", tooltip="napari's colorbar overlay on the heatmap layer"
         )
+        self.percentiles = PercentileField()
         self.legend = Legend()
+        self.statistics = Label(label="statistics", value="")
         self.click_readout = Label(label="last click", value=_NO_CLICK)
         self.controls = Container(
             widgets=[
                 self.colormap,
                 self.vmin,
                 self.vmax,
+                self.percentiles,
                 self.transparent_low,
                 self.blur,
                 self.opacity,
                 self.frame_width,
                 self.frame_height,
                 self.legend,
+                self.statistics,
                 self.colorbar,
                 self.click_readout,
             ]
@@ -241,6 +247,8 @@ class HeatmapWidget(Container):
         self.blur.show_state(hm.blur_ksize, hm.blur_function is not None)
         with self.opacity.changed.blocked():
             self.opacity.value = round(hm.opacity)
+        self.percentiles.show_state(hm.percentiles)
+        self._show_statistics(hm)
         self.frame_width.show_state(hm.width, None if frame is None else frame[1])
         self.frame_height.show_state(hm.height, None if frame is None else frame[0])
         layer = hm.heatmap_layer
@@ -284,6 +292,7 @@ class HeatmapWidget(Container):
         self.colormap.changed.connect(self._on_colormap_edited)
         self.vmin.edited.connect(self._on_vmin_edited)
         self.vmax.edited.connect(self._on_vmax_edited)
+        self.percentiles.edited.connect(self._on_percentiles_edited)
         self.transparent_low.changed.connect(self._on_transparent_low_edited)
         self.blur.changed.connect(self._on_blur_edited)
         self.opacity.changed.connect(self._on_opacity_edited)
@@ -323,6 +332,34 @@ class HeatmapWidget(Container):
 
     def _on_vmax_edited(self, value: float | None) -> None:
         self._set("vmax", value)
+
+    def _on_percentiles_edited(self, value: tuple[float, float]) -> None:
+        self._set("percentiles", value)
+
+    def _show_statistics(self, hm: Heatmap) -> None:
+        """Show the mask's statistics; for a large mask, measure them off the GUI thread first."""
+        layer = hm.heatmap_layer
+        if layer is None:
+            self.statistics.value = "no mask"
+            return
+        if not hm.stats_measured and self._heavy(layer):
+            if not self._measuring:
+                self._measuring = True
+                self.statistics.value = "measuring…"
+                self._in_background(hm, lambda: hm.stats, self._measured)
+            return
+        stats = hm.stats
+        if stats is None or stats["finite"] == 0:
+            self.statistics.value = "no finite values"
+            return
+        number = {k: float(v) for k, v in stats.items() if v is not None}
+        text = ", ".join(f"{k} {format_value(number[k])}" for k in ("mean", "std", "p1", "p99"))
+        missing = int(number["count"] - number["finite"])
+        self.statistics.value = text + (f"; {missing} not finite" if missing else "")
+        self.statistics.tooltip = "\n".join(f"{k}: {v}" for k, v in stats.items())
+
+    def _measured(self) -> None:
+        self._measuring = False
 
     def _on_transparent_low_edited(self, value: bool) -> None:
         self._set("transparent_low", bool(value))
