@@ -143,6 +143,7 @@ class HeatmapWidget(Container):
         )
         for panel in (self.sources, self.create_panel, self.controls):
             panel.margins = (0, 0, 0, 0)
+        self.statistics.native.setWordWrap(True)  # a long read-out must not widen the dock
 
         self._connect_widgets()
         self._connect_viewer()
