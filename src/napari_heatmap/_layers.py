@@ -17,7 +17,7 @@ import numpy as np
 from napari.utils.colormaps import Colormap
 
 from ._colormaps import ColormapChoice, choose_colormap, napari_table
-from ._pipeline import MIDDLE_INDEX
+from ._pipeline import MIDDLE_INDEX, is_constant
 
 __all__ = [
     "LAYER_KEY",
@@ -34,11 +34,6 @@ LAYER_KEY = "napari_heatmap"
 
 #: Our napari colormaps by name, with what they draw: (colormap, transparent_low).
 _DERIVED: dict[str, tuple[ColormapChoice, bool]] = {}
-
-
-def is_constant(limits: tuple[float, float] | None) -> bool:
-    """Whether the limits are equal: every finite value then gets the middle colour."""
-    return limits is not None and limits[0] == limits[1]
 
 
 @cache

@@ -460,6 +460,11 @@ def _nan_gaussian(
     return out
 
 
+def is_constant(limits: tuple[float, float] | None) -> bool:
+    """Whether the limits are equal: every finite value then gets the middle colour."""
+    return limits is not None and limits[0] == limits[1]
+
+
 def colour_indices(
     display: np.ndarray, limits: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -469,7 +474,7 @@ def colour_indices(
     """
     lo, hi = limits
     d = display.astype(np.float64, copy=False)
-    if hi == lo:
+    if is_constant(limits):
         t = np.where(np.isnan(d), np.nan, 0.5)
         idx = np.full(d.shape, MIDDLE_INDEX, np.uint8)
         return idx, t
@@ -502,7 +507,7 @@ def rgba_from_display(
     if limits is None:
         return out
     table = choose_colormap(colormap).table
-    hide_low = transparent_low and limits[0] != limits[1]
+    hide_low = transparent_low and not is_constant(limits)
     step = max(1, _COLOUR_PIXELS // max(1, display.shape[1]))
     for r0 in range(0, display.shape[0], step):
         rows = slice(r0, r0 + step)
