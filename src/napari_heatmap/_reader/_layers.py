@@ -1,8 +1,8 @@
-"""Supervisely objects as napari layer-data tuples: shapes, points and labels per class.
+"""Supervisely objects (and the image beneath) as napari layer-data tuples.
 
-Pure floor: builds ``(data, kwargs, layer_type)`` tuples from parsed annotations without
-importing napari; the npe2 reader hands them to napari as they are. Vertices sit on pixel
-centres, in napari's (row, col) order.
+Builds ``(data, kwargs, layer_type)`` tuples from parsed annotations: shapes, points and
+labels per class, in the class colour. Imports neither napari nor Qt; the npe2 reader hands
+the tuples to napari as they are. Vertices sit on pixel centres, in napari's (row, col) order.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ._annotation import Annotation
-from ._folders import AnnotationItem
-from ._raster import oriented_bbox_corners
-from ._shapes import (
+from .._background import load_background, natural_contrast_limits
+from .._placement import layer_transform
+from ..supervisely import (
     AlphaMask,
+    Annotation,
+    AnnotationItem,
     Bitmap,
     Cuboid,
     Graph,
@@ -27,9 +28,10 @@ from ._shapes import (
     Polygon,
     Polyline,
     Rectangle,
+    oriented_bbox_corners,
 )
 
-__all__ = ["MAX_SHAPE_VERTICES", "OBJECT_OPACITY", "LayerData", "object_layers"]
+__all__ = ["MAX_SHAPE_VERTICES", "OBJECT_OPACITY", "LayerData", "image_layer", "object_layers"]
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: Opacity of shapes and masks, so the image shows through.
@@ -170,3 +172,23 @@ def object_layers(item: AnnotationItem, ann: Annotation) -> list[LayerData]:
     per_class = [_class_layers(n, objs, item, ann.img_size) for n, objs in by_class.items()]
     order = ("mask", "shapes", "edges", "points")
     return [layer for kind in order for layers in per_class for layer in layers[kind]]
+
+
+def image_layer(item: AnnotationItem, frame: tuple[int, int], notes: list[str]) -> LayerData | None:
+    """Build the image beneath `item`, stretched over `frame`; a failure is noted in `notes`."""
+    if item.image_path is None:
+        return None
+    try:
+        image = load_background(item.image_path)
+    except (OSError, ValueError) as e:
+        notes.append(f"{item.image_path.name}: image not shown: {e}")
+        return None
+    scale, translate = layer_transform(frame, image.shape[:2])
+    kwargs = {
+        "name": item.name,
+        "rgb": True,
+        "contrast_limits": natural_contrast_limits(image),
+        "scale": scale,
+        "translate": translate,
+    }
+    return image, kwargs, "image"
