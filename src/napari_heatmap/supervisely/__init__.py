@@ -21,6 +21,7 @@ from ._shapes import (
     Polygon,
     Polyline,
     Rectangle,
+    clip_box,
 )
 from ._sources import annotation_sources
 
@@ -45,6 +46,7 @@ __all__ = [
     "SuperviselyWarning",
     "annotation_from_any",
     "annotation_sources",
+    "clip_box",
     "density_map",
     "find_annotations",
     "find_layout",
