@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 import pytest
 
-from _sly import H, W, ann, obj, pts
 from napari_heatmap.supervisely import (
     Annotation,
     Graph,
@@ -27,6 +26,7 @@ from napari_heatmap.supervisely import (
     load_annotation,
     load_meta,
 )
+from tools.sly_json import H, W, ann, obj, pts
 
 
 def b64_zlib(raw):
