@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_heatmap._reader._layers import _ClassObjects, _collect
-from napari_heatmap.supervisely import clip_box
+from napari_heatmap.supervisely import _shapes, clip_box
 from napari_heatmap.supervisely._geometry import _crop
 from napari_heatmap.supervisely._raster import _add, _resize
 from napari_heatmap.supervisely._shapes import GEOMETRY_TYPES
@@ -14,10 +14,14 @@ from napari_heatmap.supervisely._shapes import GEOMETRY_TYPES
 OPERATIONS = {"crop": _crop, "resize": _resize, "draw": _add, "layer data": _collect}
 
 
-def test_the_geometry_types_are_the_union_of_all_geometries():
-    names = {t.__name__ for t in GEOMETRY_TYPES}
-    assert {"Point", "Rectangle", "Polygon", "Bitmap", "AnyGeometry"} <= names
-    assert len(names) == 11
+def test_the_geometry_types_are_every_geometry_class_of_the_shapes_module():
+    classes = {
+        obj
+        for name, obj in vars(_shapes).items()
+        if isinstance(obj, type) and obj.__module__ == _shapes.__name__
+    }
+    assert classes - {_shapes.GraphNode} == set(GEOMETRY_TYPES)  # a node is part of a graph
+    assert len(GEOMETRY_TYPES) == 11
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
