@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from napari_heatmap._imagesize import ImageHeaderError, check_pixels, header_size
+from napari_heatmap._reader._layers import MAX_SHAPE_VERTICES, _shown
 from napari_heatmap.supervisely import _jsonio
 from napari_heatmap.supervisely._clip import _node_self_crossings, clip_polyline
-from napari_heatmap.supervisely._layerdata import MAX_SHAPE_VERTICES, _shown
 
 # --------------------------------------------------------------------------- header sizes
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from _imports import QT, assert_fresh_interpreter_loads_none_of
 from napari_heatmap import Heatmap
 from napari_heatmap._layers import layer_contrast_limits
 from napari_heatmap._reader import napari_get_reader, read_supervisely
@@ -437,13 +436,7 @@ def test_napari_opens_a_project_with_the_plugin(project, plugin):
 
 
 def test_reader_module_does_not_import_qt():
-    code = (
-        "import sys, napari_heatmap._reader\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('qtpy', 'PyQt5', 'PyQt6', 'PySide2', 'PySide6')]\n"
-        "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_fresh_interpreter_loads_none_of("import napari_heatmap._reader", QT)
 
 
 def test_real_platform_export_project_opens(notes):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from _canvas import click_canvas
+from _imports import QT, assert_fresh_interpreter_loads_none_of
 from napari_heatmap import Heatmap
 from napari_heatmap._launcher import load_mask, main
 from napari_heatmap._layers import layer_contrast_limits
@@ -175,15 +176,9 @@ def test_create_from_a_stretched_layer_keeps_it_in_place(make_napari_viewer):
 
 
 def test_session_sample_and_launcher_import_no_qt():
-    code = (
-        "import sys, napari_heatmap._session, napari_heatmap._sample, napari_heatmap._launcher;"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('qtpy', 'PyQt6', 'PySide6'));"
-        "print(bad); sys.exit(1 if bad else 0)"
+    assert_fresh_interpreter_loads_none_of(
+        "import napari_heatmap._session, napari_heatmap._sample, napari_heatmap._launcher", QT
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_load_mask_checks_the_pixel_budget_before_decoding(tmp_path):

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from _sly import H, W, ann, obj, pts
 from napari_heatmap.supervisely import (
     OrientedBBox,
     SuperviselyWarning,
@@ -17,6 +16,7 @@ from napari_heatmap.supervisely import (
     load_meta,
     oriented_bbox_corners,
 )
+from tools.sly_json import H, W, ann, obj, pts
 
 
 def dm(objects, meta=None, h=H, w=W):

@@ -3,15 +3,13 @@
 import base64
 import json
 import struct
-import subprocess
-import sys
 import zlib
 
 import cv2
 import numpy as np
 import pytest
 
-from _sly import H, W, ann, obj, pts
+from _imports import NAPARI, QT, assert_fresh_interpreter_loads_none_of
 from napari_heatmap.supervisely import (
     Annotation,
     Graph,
@@ -27,6 +25,7 @@ from napari_heatmap.supervisely import (
     load_annotation,
     load_meta,
 )
+from tools.sly_json import H, W, ann, obj, pts
 
 
 def b64_zlib(raw):
@@ -417,13 +416,7 @@ def test_wrong_payload_shape_names_object_index(tmp_path, bad):
 
 
 def test_package_imports_neither_qt_nor_napari():
-    code = (
-        "import sys; import napari_heatmap.supervisely\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('qtpy', 'PyQt5', 'PyQt6', 'PySide2', 'PySide6')]\n"
-        "assert not bad, bad"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_fresh_interpreter_loads_none_of("import napari_heatmap.supervisely", (*NAPARI, *QT))
     import ast
     import pathlib
 

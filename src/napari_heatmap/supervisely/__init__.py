@@ -3,27 +3,27 @@
 Pure: imports numpy and OpenCV, never napari or Qt.
 """
 
-from ._annotation import Annotation, Label, annotation_from_any, load_annotation
+from ._annotation import Annotation, annotation_from_any, load_annotation
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._folders import AnnotationItem, SuperviselyLayout, find_annotations, is_supervisely_json
-from ._meta import ObjClass, ProjectMeta, find_meta_for, load_meta
-from ._raster import add_geometry, density_map, grid_size, oriented_bbox_corners, resize_geometry
+from ._loading import ReadReport, find_layout, item_label, load_layouts
+from ._meta import ProjectMeta, find_meta_for, load_meta
+from ._raster import density_map, grid_size, oriented_bbox_corners, resize_geometry
 from ._shapes import (
     AlphaMask,
     AnyGeometry,
     Bitmap,
     Cuboid,
-    Geometry,
     Graph,
-    GraphNode,
     MultiPolygon,
     OrientedBBox,
     Point,
     Polygon,
     Polyline,
     Rectangle,
+    clip_box,
 )
-from ._sources import annotation_sources, read_sources
+from ._sources import annotation_sources
 
 __all__ = [
     "AlphaMask",
@@ -32,32 +32,31 @@ __all__ = [
     "AnyGeometry",
     "Bitmap",
     "Cuboid",
-    "Geometry",
     "Graph",
-    "GraphNode",
-    "Label",
     "MultiPolygon",
-    "ObjClass",
     "OrientedBBox",
     "Point",
     "Polygon",
     "Polyline",
     "ProjectMeta",
+    "ReadReport",
     "Rectangle",
     "SuperviselyFormatError",
     "SuperviselyLayout",
     "SuperviselyWarning",
-    "add_geometry",
     "annotation_from_any",
     "annotation_sources",
+    "clip_box",
     "density_map",
     "find_annotations",
+    "find_layout",
     "find_meta_for",
     "grid_size",
     "is_supervisely_json",
+    "item_label",
     "load_annotation",
+    "load_layouts",
     "load_meta",
     "oriented_bbox_corners",
-    "read_sources",
     "resize_geometry",
 ]

@@ -8,6 +8,7 @@ leaving and re-entering the image stays one ring joined along the image edge.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +33,8 @@ from ._shapes import (
     Polygon,
     Polyline,
     Rectangle,
+    clip_box,
+    mask_box,
 )
 
 __all__ = ["crop_geometry", "parse_geometry"]
@@ -267,13 +270,13 @@ def _crop_polyline(line: Polyline, h: int, w: int) -> list[Geometry] | None:
 
 
 def _crop_mask(g: Bitmap | AlphaMask, h: int, w: int) -> Bitmap | AlphaMask | None:
-    (r0, c0), (mh, mw) = g.origin, g.data.shape
-    top, left = max(r0, 0), max(c0, 0)
-    bottom, right = min(r0 + mh, h), min(c0 + mw, w)
-    if top >= bottom or left >= right:
+    whole = mask_box(g)
+    box = clip_box(whole, h, w)
+    if box is None:
         return None
-    if (top, left, bottom, right) == (r0, c0, r0 + mh, c0 + mw):
+    if box == whole:
         return g
+    (r0, c0), (top, left, bottom, right) = g.origin, box
     data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
     if not data.any():
         return None
@@ -296,35 +299,58 @@ def crop_geometry(g: Geometry, img_size: tuple[int, int]) -> list[Geometry]:
         What remains: empty when the label is cut away, several pieces for a line that
         leaves and re-enters its image (each piece is a label of its own, as in the SDK).
     """
-    out = _crop(g, img_size)
+    out = _crop(g, *img_size)
     if out is None:
         return []
     return out if isinstance(out, list) else [out]
 
 
-def _crop(g: Geometry, img_size: tuple[int, int]) -> Geometry | list[Geometry] | None:
-    h, w = img_size
-    if isinstance(g, Point):
-        return g if 0 <= g.row < h and 0 <= g.col < w else None
-    if isinstance(g, Rectangle):
-        top, left = max(g.top, 0), max(g.left, 0)
-        bottom, right = min(g.bottom, h - 1), min(g.right, w - 1)
-        if top > bottom or left > right:
-            return None
-        return Rectangle(top, left, bottom, right)
-    if isinstance(g, Bitmap | AlphaMask):
-        return _crop_mask(g, h, w)
-    if isinstance(g, Polygon):
-        return _crop_polygon(g, h, w)
-    if isinstance(g, Polyline):
-        return _crop_polyline(g, h, w)
-    if isinstance(g, MultiPolygon):
-        parts = tuple(piece for p in g.parts if (piece := _crop_polygon(p, h, w)) is not None)
-        return MultiPolygon(parts) if parts else None
-    if isinstance(g, Graph):
-        pts = np.array([[n.col, n.row] for n in g.nodes.values()], np.int64).reshape(-1, 2)
-        return g if _inside(pts, h, w) else None
-    if isinstance(g, Cuboid):
-        used = sorted({i for face in g.faces for i in face})
-        return g if _inside(g.points[used], h, w) else None
+@functools.singledispatch
+def _crop(g: object, h: int, w: int) -> Geometry | list[Geometry] | None:
+    """Crop one geometry to an image of `h` x `w`: one per geometry type, see `crop_geometry`."""
+    raise TypeError(f"cannot crop {type(g).__name__}")
+
+
+@_crop.register
+def _crop_point(g: Point, h: int, w: int) -> Point | None:
+    return g if 0 <= g.row < h and 0 <= g.col < w else None
+
+
+@_crop.register
+def _crop_rectangle(g: Rectangle, h: int, w: int) -> Rectangle | None:
+    box = clip_box((g.top, g.left, g.bottom + 1, g.right + 1), h, w)
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    return Rectangle(top, left, bottom - 1, right - 1)
+
+
+_crop.register(Bitmap, _crop_mask)
+_crop.register(AlphaMask, _crop_mask)
+_crop.register(Polygon, _crop_polygon)
+_crop.register(Polyline, _crop_polyline)
+
+
+@_crop.register
+def _crop_multipolygon(g: MultiPolygon, h: int, w: int) -> MultiPolygon | None:
+    parts = tuple(piece for p in g.parts if (piece := _crop_polygon(p, h, w)) is not None)
+    return MultiPolygon(parts) if parts else None
+
+
+@_crop.register
+def _crop_graph(g: Graph, h: int, w: int) -> Graph | None:
+    pts = np.array([[n.col, n.row] for n in g.nodes.values()], np.int64).reshape(-1, 2)
+    return g if _inside(pts, h, w) else None
+
+
+@_crop.register
+def _crop_cuboid(g: Cuboid, h: int, w: int) -> Cuboid | None:
+    used = sorted({i for face in g.faces for i in face})
+    return g if _inside(g.points[used], h, w) else None
+
+
+@_crop.register(OrientedBBox)
+@_crop.register(AnyGeometry)
+def _kept(g: OrientedBBox | AnyGeometry, h: int, w: int) -> OrientedBBox | AnyGeometry:
+    """Oriented boxes and unknown geometries are kept as they are."""
     return g

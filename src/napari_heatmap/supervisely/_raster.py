@@ -9,9 +9,10 @@ clipped bounding box, which is then added into the float32 grid.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,8 @@ from ._shapes import (
     Polygon,
     Polyline,
     Rectangle,
+    clip_box,
+    mask_box,
 )
 from ._sources import read_sources
 
@@ -164,30 +167,66 @@ def resize_geometry(
     return _resize(g, frow, fcol)
 
 
-def _resize(g: Geometry, frow: float, fcol: float) -> Geometry | None:
-    if isinstance(g, Point):
-        return Point(round(g.row * frow), round(g.col * fcol))
-    if isinstance(g, Rectangle | OrientedBBox):
-        rows = (round(g.top * frow), round(g.bottom * frow))
-        cols = (round(g.left * fcol), round(g.right * fcol))
-        box = (min(rows), min(cols), max(rows), max(cols))
-        return Rectangle(*box) if isinstance(g, Rectangle) else OrientedBBox(*box, g.angle)
-    if isinstance(g, Polygon):
-        return _resize_polygon(g, frow, fcol)
-    if isinstance(g, Polyline):
-        return Polyline(_scale(g.points, frow, fcol))
-    if isinstance(g, Bitmap | AlphaMask):
-        return _resize_mask(g, frow, fcol)
-    if isinstance(g, Graph):
-        nodes = {
-            k: GraphNode(round(n.row * frow), round(n.col * fcol), n.disabled)
-            for k, n in g.nodes.items()
-        }
-        return Graph(nodes, g.edges)
-    if isinstance(g, Cuboid):
-        return Cuboid(_scale(g.points, frow, fcol), g.faces)
-    if isinstance(g, MultiPolygon):
-        return MultiPolygon(tuple(_resize_polygon(p, frow, fcol) for p in g.parts))
+@functools.singledispatch
+def _resize(g: object, frow: float, fcol: float) -> Geometry | None:
+    """Scale one geometry by `frow` x `fcol`: one per geometry type, see `resize_geometry`."""
+    raise TypeError(f"cannot resize {type(g).__name__}")
+
+
+@_resize.register
+def _resize_point(g: Point, frow: float, fcol: float) -> Point:
+    return Point(round(g.row * frow), round(g.col * fcol))
+
+
+def _resized_box(
+    g: Rectangle | OrientedBBox, frow: float, fcol: float
+) -> tuple[int, int, int, int]:
+    rows = (round(g.top * frow), round(g.bottom * frow))
+    cols = (round(g.left * fcol), round(g.right * fcol))
+    return min(rows), min(cols), max(rows), max(cols)
+
+
+@_resize.register
+def _resize_rectangle(g: Rectangle, frow: float, fcol: float) -> Rectangle:
+    return Rectangle(*_resized_box(g, frow, fcol))
+
+
+@_resize.register
+def _resize_oriented_bbox(g: OrientedBBox, frow: float, fcol: float) -> OrientedBBox:
+    return OrientedBBox(*_resized_box(g, frow, fcol), g.angle)
+
+
+_resize.register(Polygon, _resize_polygon)
+_resize.register(Bitmap, _resize_mask)
+_resize.register(AlphaMask, _resize_mask)
+
+
+@_resize.register
+def _resize_polyline(g: Polyline, frow: float, fcol: float) -> Polyline:
+    return Polyline(_scale(g.points, frow, fcol))
+
+
+@_resize.register
+def _resize_graph(g: Graph, frow: float, fcol: float) -> Graph:
+    nodes = {
+        k: GraphNode(round(n.row * frow), round(n.col * fcol), n.disabled)
+        for k, n in g.nodes.items()
+    }
+    return Graph(nodes, g.edges)
+
+
+@_resize.register
+def _resize_cuboid(g: Cuboid, frow: float, fcol: float) -> Cuboid:
+    return Cuboid(_scale(g.points, frow, fcol), g.faces)
+
+
+@_resize.register
+def _resize_multipolygon(g: MultiPolygon, frow: float, fcol: float) -> MultiPolygon:
+    return MultiPolygon(tuple(_resize_polygon(p, frow, fcol) for p in g.parts))
+
+
+@_resize.register
+def _resize_any(g: AnyGeometry, frow: float, fcol: float) -> AnyGeometry:
     return g
 
 
@@ -245,18 +284,18 @@ class _Stats:
 def _window(grid: np.ndarray, pts: np.ndarray) -> tuple[int, int, int, int] | None:
     """Bounding box ``(x0, y0, x1, y1)`` (exclusive end) of `pts` clipped to the grid."""
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-    h, w = grid.shape
-    x0, y0, x1, y1 = max(int(x0), 0), max(int(y0), 0), min(int(x1) + 1, w), min(int(y1) + 1, h)
-    if x0 >= x1 or y0 >= y1:
+    box = clip_box((int(y0), int(x0), int(y1) + 1, int(x1) + 1), *grid.shape)
+    if box is None:
         return None
-    return x0, y0, x1, y1
+    top, left, bottom, right = box
+    return left, top, right, bottom
 
 
 def _fill(temp: np.ndarray, rings: list[np.ndarray], offset: np.ndarray, value: int) -> None:
     cv2.fillPoly(temp, [(r - offset).astype(np.int32) for r in rings], value)
 
 
-def _polygon_mask(p: Polygon, shape: tuple[int, int], offset: np.ndarray) -> np.ndarray:
+def _polygon_mask(p: Polygon, shape: tuple[int, ...], offset: np.ndarray) -> np.ndarray:
     temp = np.zeros(shape, np.uint8)
     _fill(temp, [p.exterior], offset, 1)
     if p.interiors:
@@ -264,21 +303,21 @@ def _polygon_mask(p: Polygon, shape: tuple[int, int], offset: np.ndarray) -> np.
     return temp
 
 
-def _add_mask(grid: np.ndarray, g: Bitmap | AlphaMask, stats: _Stats) -> None:
-    (r0, c0), (mh, mw) = g.origin, g.data.shape
-    h, w = grid.shape
-    top, left, bottom, right = max(r0, 0), max(c0, 0), min(r0 + mh, h), min(c0 + mw, w)
-    if (top, left, bottom, right) != (r0, c0, r0 + mh, c0 + mw):
+def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
+    whole = mask_box(g)
+    box = clip_box(whole, *grid.shape)
+    if box != whole:
         stats.clipped_bitmaps += 1
-        if top >= bottom or left >= right:
-            return
+    if box is None:
+        return
+    (r0, c0), (top, left, bottom, right) = g.origin, box
     data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
     if isinstance(g, AlphaMask):
         data = (data / 255.0).astype(np.float32)
     grid[top:bottom, left:right] += data
 
 
-def _add_graph(grid: np.ndarray, g: Graph, stats: _Stats) -> None:
+def _add_graph(g: Graph, grid: np.ndarray, stats: _Stats) -> None:
     enabled = {k: n for k, n in g.nodes.items() if not n.disabled}
     if not enabled:
         return
@@ -312,65 +351,99 @@ def add_geometry(grid: np.ndarray, g: Geometry) -> None:
     g : Geometry
         The label's geometry in grid pixels.
     """
-    _add(grid, g, _Stats())
+    _add(g, grid, _Stats())
 
 
-def _add(grid: np.ndarray, g: Geometry, stats: _Stats) -> None:
-    h, w = grid.shape
-    if isinstance(g, Point):
-        if 0 <= g.row < h and 0 <= g.col < w:
-            grid[g.row, g.col] += 1
-        return
-    if isinstance(g, Rectangle):
-        top, left = max(g.top, 0), max(g.left, 0)
-        bottom, right = min(g.bottom, h - 1), min(g.right, w - 1)
-        if top <= bottom and left <= right:
-            grid[top : bottom + 1, left : right + 1] += 1
-        return
-    if isinstance(g, Bitmap | AlphaMask):
-        _add_mask(grid, g, stats)
-        return
-    if isinstance(g, Graph):
-        _add_graph(grid, g, stats)
-        return
-    if isinstance(g, AnyGeometry):
-        return
-    if isinstance(g, MultiPolygon):
-        if not g.parts:
-            return
-        pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
-    elif isinstance(g, Polygon):
-        pts = np.concatenate([g.exterior, *g.interiors])
-    elif isinstance(g, Polyline):
-        pts = g.points
-    elif isinstance(g, Cuboid):
-        pts = g.points[sorted({i for face in g.faces for i in face})]
-    elif isinstance(g, OrientedBBox):
-        pts = oriented_bbox_corners(g)
-    else:  # pragma: no cover - exhaustive above
-        raise TypeError(f"cannot draw {type(g).__name__}")
+@functools.singledispatch
+def _add(g: object, grid: np.ndarray, stats: _Stats) -> None:
+    """Draw one geometry into `grid`: one per geometry type, see `add_geometry`."""
+    raise TypeError(f"cannot draw {type(g).__name__}")
+
+
+def _add_drawn(
+    grid: np.ndarray, pts: np.ndarray, draw: Callable[[np.ndarray, np.ndarray], None]
+) -> None:
+    """Add what `draw(temp, offset)` draws into a scratch array over the box of `pts`."""
     win = _window(grid, pts)
     if win is None:
         return
     x0, y0, x1, y1 = win
-    shape, offset = (y1 - y0, x1 - x0), np.array([x0, y0], np.int64)
-    if isinstance(g, Polygon):
-        temp = _polygon_mask(g, shape, offset)
-    elif isinstance(g, MultiPolygon):
-        temp = np.zeros(shape, np.uint8)
+    temp = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    draw(temp, np.array([x0, y0], np.int64))
+    grid[y0:y1, x0:x1] += temp
+
+
+@_add.register
+def _add_point(g: Point, grid: np.ndarray, stats: _Stats) -> None:
+    h, w = grid.shape
+    if 0 <= g.row < h and 0 <= g.col < w:
+        grid[g.row, g.col] += 1
+
+
+@_add.register
+def _add_rectangle(g: Rectangle, grid: np.ndarray, stats: _Stats) -> None:
+    box = clip_box((g.top, g.left, g.bottom + 1, g.right + 1), *grid.shape)
+    if box is not None:
+        top, left, bottom, right = box
+        grid[top:bottom, left:right] += 1
+
+
+_add.register(Bitmap, _add_mask)
+_add.register(AlphaMask, _add_mask)
+_add.register(Graph, _add_graph)
+
+
+@_add.register
+def _add_nothing(g: AnyGeometry, grid: np.ndarray, stats: _Stats) -> None:
+    return
+
+
+@_add.register
+def _add_polygon(g: Polygon, grid: np.ndarray, stats: _Stats) -> None:
+    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
+        temp |= _polygon_mask(g, temp.shape, offset)
+
+    _add_drawn(grid, np.concatenate([g.exterior, *g.interiors]), draw)
+
+
+@_add.register
+def _add_multipolygon(g: MultiPolygon, grid: np.ndarray, stats: _Stats) -> None:
+    if not g.parts:
+        return
+
+    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
         for part in g.parts:
-            temp |= _polygon_mask(part, shape, offset)
-    elif isinstance(g, Polyline):
-        temp = np.zeros(shape, np.uint8)
+            temp |= _polygon_mask(part, temp.shape, offset)
+
+    pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
+    _add_drawn(grid, pts, draw)
+
+
+@_add.register
+def _add_polyline(g: Polyline, grid: np.ndarray, stats: _Stats) -> None:
+    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
         cv2.polylines(temp, [(g.points - offset).astype(np.int32)], False, 1, 1)
-    elif isinstance(g, Cuboid):
-        temp = np.zeros(shape, np.uint8)
+
+    _add_drawn(grid, g.points, draw)
+
+
+@_add.register
+def _add_cuboid(g: Cuboid, grid: np.ndarray, stats: _Stats) -> None:
+    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
         for face in g.faces:
             _fill(temp, [g.points[list(face)]], offset, 1)
-    else:  # OrientedBBox
-        temp = np.zeros(shape, np.uint8)
-        _fill(temp, [pts], offset, 1)
-    grid[y0:y1, x0:x1] += temp
+
+    _add_drawn(grid, g.points[sorted({i for face in g.faces for i in face})], draw)
+
+
+@_add.register
+def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None:
+    corners = oriented_bbox_corners(g)
+
+    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
+        _fill(temp, [corners], offset, 1)
+
+    _add_drawn(grid, corners, draw)
 
 
 # --------------------------------------------------------------------------- density
@@ -449,6 +522,6 @@ def density_map(
             if g is None:
                 stats.emptied_bitmaps += 1
                 continue
-            _add(grid, g, stats)
+            _add(g, grid, stats)
     stats.warn()
     return grid

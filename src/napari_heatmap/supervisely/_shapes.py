@@ -6,6 +6,7 @@ All coordinates are integer pixel indices. Vertex arrays are ``int64`` of shape 
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "GEOMETRY_TYPES",
     "AlphaMask",
     "AnyGeometry",
     "Bitmap",
@@ -26,6 +28,8 @@ __all__ = [
     "Polygon",
     "Polyline",
     "Rectangle",
+    "clip_box",
+    "mask_box",
 ]
 
 
@@ -145,3 +149,37 @@ Geometry = (
     | MultiPolygon
     | AnyGeometry
 )
+
+
+#: Every geometry type; each operation on geometries (crop, resize, draw, show) handles each.
+GEOMETRY_TYPES: tuple[type, ...] = typing.get_args(Geometry)
+
+
+def clip_box(
+    box: tuple[int, int, int, int], height: int, width: int
+) -> tuple[int, int, int, int] | None:
+    """Intersect a box with an image of `height` x `width`; ``None`` when nothing is left.
+
+    Parameters
+    ----------
+    box : tuple of int
+        ``(top, left, bottom, right)``, ends exclusive.
+    height, width : int
+        The image size.
+
+    Returns
+    -------
+    tuple of int or None
+        The clipped ``(top, left, bottom, right)``, ends exclusive.
+    """
+    top, left, bottom, right = box
+    top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, height), min(right, width)
+    if top >= bottom or left >= right:
+        return None
+    return top, left, bottom, right
+
+
+def mask_box(g: Bitmap | AlphaMask) -> tuple[int, int, int, int]:
+    """Return the box ``(top, left, bottom, right)`` a mask covers, ends exclusive."""
+    (r0, c0), (mh, mw) = g.origin, g.data.shape
+    return r0, c0, r0 + mh, c0 + mw

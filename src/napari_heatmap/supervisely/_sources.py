@@ -11,19 +11,15 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._annotation import Annotation, annotation_from_any
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._folders import SuperviselyLayout, find_annotations
-from ._meta import ProjectMeta, load_meta
+from ._loading import ReadReport, load_layouts
 
 __all__ = ["annotation_sources", "read_sources"]
-
-#: How many skipped files a warning names.
-REPORT_FIRST = 5
 
 
 def _is_single(obj: object) -> bool:
@@ -79,45 +75,15 @@ def annotation_sources(anns: object, name: str = "anns") -> list[Any]:
     return items
 
 
-@dataclass
-class _Skipped:
-    """Files of one folder that could not be read."""
-
-    folder: str
-    total: int = 0
-    reasons: list[str] = field(default_factory=list)
-
-    def message(self) -> str:
-        lines = [
-            f"{self.folder}: skipped {len(self.reasons)} of {self.total} annotation "
-            "file(s) that could not be read"
-        ]
-        lines += self.reasons[:REPORT_FIRST]
-        if len(self.reasons) > REPORT_FIRST:
-            lines.append(f"... and {len(self.reasons) - REPORT_FIRST} more")
-        return "; ".join(lines)
-
-
-def _read_folder(layout: SuperviselyLayout, out: list[Annotation]) -> _Skipped:
-    skipped = _Skipped(os.fspath(layout.root), total=len(layout.items))
-    meta: ProjectMeta | None = None
-    if layout.meta_path is not None:
-        try:
-            meta = load_meta(layout.meta_path)
-        except (OSError, ValueError) as e:
-            reason = getattr(e, "reason", None) or e
-            warnings.warn(  # the reader's wording
-                f"{layout.meta_path} not used, classes get default colours: {reason}",
-                SuperviselyWarning,
-                stacklevel=4,
-            )
-            meta = ProjectMeta({}, layout.meta_path)
-    for item in layout.items:
-        try:
-            out.append(annotation_from_any(item.ann_path, meta))
-        except (OSError, ValueError) as e:
-            skipped.reasons.append(f"{item.ann_path.name}: {getattr(e, 'reason', None) or e}")
-    return skipped
+def _read_folder(layout: SuperviselyLayout, out: list[Annotation]) -> str | None:
+    """Append the folder's readable annotations to `out`; say which files were skipped."""
+    report = ReadReport()
+    out += [ann for _, ann in load_layouts([layout], report)]
+    folder = os.fspath(layout.root)
+    for text in report.warnings:  # a meta that could not be used
+        warnings.warn(f"{folder}: {text}", SuperviselyWarning, stacklevel=4)
+    skipped = report.skipped_lines()
+    return f"{folder}: " + "; ".join(skipped) if skipped else None
 
 
 def read_sources(annotations: object, name: str = "annotations") -> list[Annotation]:
@@ -144,10 +110,12 @@ def read_sources(annotations: object, name: str = "annotations") -> list[Annotat
         For an unsupported input type.
     """
     out: list[Annotation] = []
-    skipped: list[_Skipped] = []
+    failed: list[str] = []
     for index, item in enumerate(annotation_sources(annotations, name)):
         if isinstance(item, str | os.PathLike) and Path(item).is_dir():
-            skipped.append(_read_folder(_folder_layout(item, name), out))
+            skipped = _read_folder(_folder_layout(item, name), out)
+            if skipped is not None:
+                failed.append(skipped)
             continue
         try:
             out.append(annotation_from_any(item))
@@ -156,12 +124,10 @@ def read_sources(annotations: object, name: str = "annotations") -> list[Annotat
                 raise
             label = f"{name}[{index}] ({type(item).__name__})"
             raise SuperviselyFormatError(e.reason, label, e.object_index) from e.__cause__
-    failed = [s for s in skipped if s.reasons]
     if failed and not out:
         raise ValueError(
-            f"{name}: none of the Supervisely annotation files could be read: "
-            + " | ".join(s.message() for s in failed)
+            f"{name}: none of the Supervisely annotation files could be read: " + " | ".join(failed)
         )
-    for s in failed:
-        warnings.warn(s.message(), SuperviselyWarning, stacklevel=3)
+    for message in failed:
+        warnings.warn(message, SuperviselyWarning, stacklevel=3)
     return out

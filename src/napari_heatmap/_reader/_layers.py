@@ -1,23 +1,26 @@
-"""Supervisely objects as napari layer-data tuples: shapes, points and labels per class.
+"""Supervisely objects (and the image beneath) as napari layer-data tuples.
 
-Pure floor: builds ``(data, kwargs, layer_type)`` tuples from parsed annotations without
-importing napari; the npe2 reader hands them to napari as they are. Vertices sit on pixel
-centres, in napari's (row, col) order.
+Builds ``(data, kwargs, layer_type)`` tuples from parsed annotations: shapes, points and
+labels per class, in the class colour. Imports neither napari nor Qt; the npe2 reader hands
+the tuples to napari as they are. Vertices sit on pixel centres, in napari's (row, col) order.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
 import numpy as np
 
-from ._annotation import Annotation
-from ._folders import AnnotationItem
-from ._raster import oriented_bbox_corners
-from ._shapes import (
+from .._background import load_background, natural_contrast_limits
+from .._placement import layer_transform
+from ..supervisely import (
     AlphaMask,
+    Annotation,
+    AnnotationItem,
+    AnyGeometry,
     Bitmap,
     Cuboid,
     Graph,
@@ -27,9 +30,11 @@ from ._shapes import (
     Polygon,
     Polyline,
     Rectangle,
+    clip_box,
+    oriented_bbox_corners,
 )
 
-__all__ = ["MAX_SHAPE_VERTICES", "OBJECT_OPACITY", "LayerData", "object_layers"]
+__all__ = ["MAX_SHAPE_VERTICES", "OBJECT_OPACITY", "LayerData", "image_layer", "object_layers"]
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: Opacity of shapes and masks, so the image shows through.
@@ -82,49 +87,80 @@ class _ClassObjects:
     masks: list[tuple[tuple[int, int], np.ndarray]] = field(default_factory=list)
 
 
+@functools.singledispatch
 def _collect(geometry: object, out: _ClassObjects) -> None:
-    """Sort one geometry into the napari layer kinds of its class."""
-    g = geometry
-    if isinstance(g, Rectangle):
-        corners = [(g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)]
-        out.shapes.append((np.array(corners, np.float64), "rectangle"))
-    elif isinstance(g, Polygon):
-        out.shapes.append(_polygon(g.exterior))
-    elif isinstance(g, MultiPolygon):
-        out.shapes += [_polygon(part.exterior) for part in g.parts]
-    elif isinstance(g, OrientedBBox):
-        out.shapes.append((_rc(oriented_bbox_corners(g)), "polygon"))
-    elif isinstance(g, Cuboid):
-        out.shapes += [(_rc(g.points[list(face)]), "polygon") for face in g.faces]
-    elif isinstance(g, Polyline):
-        out.shapes.append((_shown(g.points, closed=False), "path"))
-    elif isinstance(g, Point):
-        out.points.append((g.row, g.col))
-    elif isinstance(g, Graph):
-        live = {k: n for k, n in g.nodes.items() if not n.disabled}
-        out.points += [(n.row, n.col) for n in live.values()]
-        out.edges += [
-            np.array([(live[a].row, live[a].col), (live[b].row, live[b].col)], np.float64)
-            for a, b, _ in g.edges
-            if a in live and b in live
-        ]
-    elif isinstance(g, Bitmap | AlphaMask):
-        out.masks.append((g.origin, g.data > 0))
-    # AnyGeometry: nothing to show.
+    """Sort one geometry into the napari layer kinds of its class: one per geometry type."""
+    raise TypeError(f"cannot show {type(geometry).__name__}")
+
+
+@_collect.register
+def _collect_rectangle(g: Rectangle, out: _ClassObjects) -> None:
+    corners = [(g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)]
+    out.shapes.append((np.array(corners, np.float64), "rectangle"))
+
+
+@_collect.register
+def _collect_polygon(g: Polygon, out: _ClassObjects) -> None:
+    out.shapes.append(_polygon(g.exterior))
+
+
+@_collect.register
+def _collect_multipolygon(g: MultiPolygon, out: _ClassObjects) -> None:
+    out.shapes += [_polygon(part.exterior) for part in g.parts]
+
+
+@_collect.register
+def _collect_oriented_bbox(g: OrientedBBox, out: _ClassObjects) -> None:
+    out.shapes.append((_rc(oriented_bbox_corners(g)), "polygon"))
+
+
+@_collect.register
+def _collect_cuboid(g: Cuboid, out: _ClassObjects) -> None:
+    out.shapes += [(_rc(g.points[list(face)]), "polygon") for face in g.faces]
+
+
+@_collect.register
+def _collect_polyline(g: Polyline, out: _ClassObjects) -> None:
+    out.shapes.append((_shown(g.points, closed=False), "path"))
+
+
+@_collect.register
+def _collect_point(g: Point, out: _ClassObjects) -> None:
+    out.points.append((g.row, g.col))
+
+
+@_collect.register
+def _collect_graph(g: Graph, out: _ClassObjects) -> None:
+    live = {k: n for k, n in g.nodes.items() if not n.disabled}
+    out.points += [(n.row, n.col) for n in live.values()]
+    out.edges += [
+        np.array([(live[a].row, live[a].col), (live[b].row, live[b].col)], np.float64)
+        for a, b, _ in g.edges
+        if a in live and b in live
+    ]
+
+
+@_collect.register(Bitmap)
+@_collect.register(AlphaMask)
+def _collect_mask(g: Bitmap | AlphaMask, out: _ClassObjects) -> None:
+    out.masks.append((g.origin, g.data > 0))
+
+
+@_collect.register
+def _collect_nothing(g: AnyGeometry, out: _ClassObjects) -> None:
+    """Nothing to show."""
 
 
 def _mask_layer(objs: _ClassObjects, img_size: tuple[int, int]) -> np.ndarray:
     """One label value per object (later objects on top), cropped to the image."""
     dtype = np.uint16 if len(objs.masks) < 2**16 else np.uint32
     labels = np.zeros(img_size, dtype)
-    h, w = img_size
     for value, ((r0, c0), mask) in enumerate(objs.masks, start=1):
-        r1, c1 = min(r0 + mask.shape[0], h), min(c0 + mask.shape[1], w)
-        rs, cs = max(r0, 0), max(c0, 0)
-        if r1 <= rs or c1 <= cs:
+        box = clip_box((r0, c0, r0 + mask.shape[0], c0 + mask.shape[1]), *img_size)
+        if box is None:
             continue
-        part = mask[rs - r0 : r1 - r0, cs - c0 : c1 - c0]
-        labels[rs:r1, cs:c1][part] = value
+        top, left, bottom, right = box
+        labels[top:bottom, left:right][mask[top - r0 : bottom - r0, left - c0 : right - c0]] = value
     return labels
 
 
@@ -170,3 +206,23 @@ def object_layers(item: AnnotationItem, ann: Annotation) -> list[LayerData]:
     per_class = [_class_layers(n, objs, item, ann.img_size) for n, objs in by_class.items()]
     order = ("mask", "shapes", "edges", "points")
     return [layer for kind in order for layers in per_class for layer in layers[kind]]
+
+
+def image_layer(item: AnnotationItem, frame: tuple[int, int], notes: list[str]) -> LayerData | None:
+    """Build the image beneath `item`, stretched over `frame`; a failure is noted in `notes`."""
+    if item.image_path is None:
+        return None
+    try:
+        image = load_background(item.image_path)
+    except (OSError, ValueError) as e:
+        notes.append(f"{item.image_path.name}: image not shown: {e}")
+        return None
+    scale, translate = layer_transform(frame, image.shape[:2])
+    kwargs = {
+        "name": item.name,
+        "rgb": True,
+        "contrast_limits": natural_contrast_limits(image),
+        "scale": scale,
+        "translate": translate,
+    }
+    return image, kwargs, "image"

@@ -1,0 +1,1 @@
+"""Development tools: correctness checks and shared builders (not shipped)."""
