@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 from ._jsonio import sniff_kind
-from ._meta import find_meta_for
+from ._meta import META_NAMES, find_meta_for
 
 __all__ = ["AnnotationItem", "SuperviselyLayout", "find_annotations", "is_supervisely_json"]
 
 #: Folder names inside a dataset that are never datasets themselves.
 SERVICE_FOLDERS = frozenset({"img", "ann", "img_info", "seg", "meta", "datasets", "blob"})
-META_NAMES = ("meta.json", "classes.json")
 
 
 @dataclass(frozen=True)

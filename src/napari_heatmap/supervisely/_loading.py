@@ -16,13 +16,12 @@ from typing import Any
 
 from ._annotation import Annotation, load_annotation
 from ._folders import (
-    META_NAMES,
     AnnotationItem,
     SuperviselyLayout,
     find_annotations,
     is_supervisely_json,
 )
-from ._meta import ProjectMeta, load_meta
+from ._meta import META_NAMES, ProjectMeta, load_meta
 
 __all__ = ["REPORT_FIRST", "ReadReport", "find_layout", "item_label", "load_layouts"]
 

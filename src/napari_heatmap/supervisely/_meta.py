@@ -225,6 +225,10 @@ def load_meta(source: str | os.PathLike[str] | Mapping[str, Any] | list[Any]) ->
     return ProjectMeta({c.title: c for c in classes}, path)
 
 
+#: The names a project's meta file has: ``meta.json``, else a legacy ``classes.json``.
+META_NAMES = ("meta.json", "classes.json")
+
+
 def _is_meta_file(path: Path) -> bool:
     try:
         if path.stat().st_size > HEAD_BYTES:  # judged by its start, as the reader does
@@ -258,7 +262,7 @@ def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | 
     here = Path(os.path.realpath(path))  # Path.resolve raises on a symlink loop
     folder = here if here.is_dir() else here.parent
     for _ in range(max_levels):
-        for name in ("meta.json", "classes.json"):
+        for name in META_NAMES:
             candidate = folder / name
             if candidate != here and candidate.is_file() and _is_meta_file(candidate):
                 return candidate
