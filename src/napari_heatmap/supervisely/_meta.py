@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
-from ._jsonio import HEAD_BYTES, read_json, sniff_kind
+from ._jsonio import read_json, sniff_kind
 
 __all__ = [
     "CUBOID_2D_EDGES",
@@ -230,15 +230,8 @@ META_NAMES = ("meta.json", "classes.json")
 
 
 def _is_meta_file(path: Path) -> bool:
-    try:
-        if path.stat().st_size > HEAD_BYTES:  # judged by its start, as the reader does
-            return sniff_kind(path) == "meta"
-        data = read_json(path)
-    except (OSError, ValueError):
-        return False
-    if isinstance(data, dict):
-        return isinstance(data.get("classes"), list)
-    return isinstance(data, list) and all(isinstance(c, dict) and "title" in c for c in data)
+    """Whether a file is a project meta: the one test the reader's discovery uses too."""
+    return sniff_kind(path) == "meta"
 
 
 def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | None:
