@@ -16,6 +16,7 @@ from napari.utils.interactions import (
 
 from napari_heatmap import Heatmap, colormap_lut, mask_to_rgba
 from napari_heatmap._sample import DEMO_SETTINGS, demo_data
+from tools.sly_json import ann, obj, pts
 
 JET = colormap_lut("jet")
 
@@ -400,20 +401,13 @@ def test_close_removes_everything_and_is_idempotent(demo, viewer):
     assert len(viewer.layers.events.removed.callbacks) == n_callbacks - 1
 
 
+def car_annotation():
+    """A 10×20 image with one car: a rectangle over columns 2-5 and rows 3-4."""
+    return ann([obj("rectangle", "car", points=pts([[2, 3], [5, 4]]))], h=10, w=20)
+
+
 def test_set_heatmap_from_annotations_uses_density(viewer, tmp_path):
-    pytest.importorskip("napari_heatmap.supervisely")
-    ann = {
-        "size": {"height": 10, "width": 20},
-        "tags": [],
-        "objects": [
-            {
-                "classTitle": "car",
-                "tags": [],
-                "geometryType": "rectangle",
-                "points": {"exterior": [[2, 3], [5, 4]], "interior": []},
-            }
-        ],
-    }
+    ann = car_annotation()
     hm = Heatmap(viewer=viewer)
     hm.set_heatmap_from_annotations([ann, ann])
     assert hm.heatmap_mask.shape == (10, 20)
@@ -512,19 +506,7 @@ def test_annotations_from_a_path_string_or_a_folder(viewer, tmp_path):
     meta = {"classes": [{"title": "car", "shape": "rectangle", "color": "#FF0000"}], "tags": []}
     (tmp_path / "project" / "meta.json").write_text(json.dumps(meta))
     for i in range(2):
-        ann = {
-            "size": {"height": 10, "width": 20},
-            "tags": [],
-            "objects": [
-                {
-                    "classTitle": "car",
-                    "tags": [],
-                    "geometryType": "rectangle",
-                    "points": {"exterior": [[2, 3], [5, 4]], "interior": []},
-                }
-            ],
-        }
-        (ds / "ann" / f"img{i}.png.json").write_text(json.dumps(ann))
+        (ds / "ann" / f"img{i}.png.json").write_text(json.dumps(car_annotation()))
     hm = Heatmap(viewer=viewer)
     hm.set_heatmap_from_annotations(str(ds / "ann" / "img0.png.json"))
     assert hm.heatmap_mask.max() == 1
