@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import supervisely as sly
+from _timed import timed  # this folder is first on sys.path when run by path
 from supervisely.app.widgets.heatmap.heatmap import Heatmap, mask_to_heatmap
 from supervisely.imaging.image import np_image_to_data_url
 
@@ -171,16 +172,6 @@ def project(job):
                 arrays[key] = mask
             out["runs"].append({"key": key, "crash": crash, "failures": failures})
     return out, arrays
-
-
-def timed(func, repeats):
-    func()
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func()
-        runs.append(time.perf_counter() - t0)
-    return {"median": statistics.median(runs), "min": min(runs)}
 
 
 def timings(job):

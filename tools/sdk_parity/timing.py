@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tools.sdk_parity._timed import timed
 from tools.sdk_parity.compare import import_ours
 
 #: The benchmarks, whose synthetic annotations and mask the timings share.
@@ -26,16 +25,6 @@ def load_run_module() -> Any:
     sys.modules["_bench_run"] = mod
     spec.loader.exec_module(mod)
     return mod
-
-
-def timed(func: Callable[[], object], repeats: int) -> dict[str, float]:
-    func()
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func()
-        runs.append(time.perf_counter() - t0)
-    return {"median": statistics.median(runs), "min": min(runs)}
 
 
 def timing_job(tmp: Path, side: int, repeats: int) -> tuple[dict[str, Any], Any]:
