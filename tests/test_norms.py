@@ -284,6 +284,15 @@ def test_napari_contrast_limits_under_log_become_data_limits(viewer):
     layer.contrast_limits = (a - (width - (b - a)) / 2, b + (width - (b - a)) / 2)
     np.testing.assert_allclose((hm.vmin, hm.vmax), (1.0, 100.0), rtol=1e-9)
     assert hm.norm == "log"
+    # the slider spans the positive values in log10 units, not the floor of values <= 0
+    hm.set_heatmap(np.where(mask > 500, 0.0, mask))
+    hm.vmin = hm.vmax = None
+    top = np.log10(mask[mask <= 500].max())
+    half = (top - lo) / 510
+    np.testing.assert_allclose(layer.contrast_limits_range, (lo - half, top + half))
+    layer.reset_contrast_limits()  # napari's auto-contrast: the limits are inferred again
+    assert (hm.vmin, hm.vmax) == (None, None)
+    np.testing.assert_allclose(layer.contrast_limits, (lo - half, top + half))
 
 
 def test_colours_of_and_histogram_agree_with_the_picture(viewer):

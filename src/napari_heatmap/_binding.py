@@ -47,6 +47,7 @@ class LayerBinding:
         self._pushing = False
         self._last_notice = -math.inf
         self._display_range: tuple[float, float] | None = None
+        self._range_stale = True
 
     def connect(self, layer: Image) -> None:
         """Listen to what napari's controls change on ``layer``."""
@@ -59,8 +60,9 @@ class LayerBinding:
             getattr(layer.events, name).disconnect(self.on_layer_changed)
 
     def forget_field(self) -> None:
-        """Forget the display field's range (for auto-contrast): the field has changed."""
+        """Forget the layer field's range (for auto-contrast, the slider): the field changed."""
         self._display_range = None
+        self._range_stale = True
 
     @contextmanager
     def pushing(self) -> Iterator[None]:
@@ -85,6 +87,13 @@ class LayerBinding:
                 layer.colormap = cmap
             if tuple(layer.contrast_limits) != clim:
                 layer.contrast_limits = clim
+            if self._range_stale:  # the slider spans the field in the layer's units
+                self._range_stale = False
+                span = hm._layer_range()
+                if span is not None:
+                    lo, hi = min(span[0], clim[0]), max(span[1], clim[1])
+                    if list(layer.contrast_limits_range) != [lo, hi]:
+                        layer.contrast_limits_range = (lo, hi)
             if layer.opacity != s.opacity / 100.0:
                 layer.opacity = s.opacity / 100.0
             if str(layer.blending) != s.blending:
