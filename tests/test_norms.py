@@ -312,3 +312,17 @@ def test_colours_of_and_histogram_agree_with_the_picture(viewer):
     np.testing.assert_allclose(np.diff(np.log10(edges)), np.log10(edges[-1] / edges[0]) / 10)
     with pytest.raises(ValueError, match="bins must be a positive int"):
         hm.histogram(bins=0)
+
+
+def test_napari_slider_under_centered_maps_t_back_through_the_limits(viewer):
+    mask = np.linspace(-4.0, 12.0, 64).reshape(8, 8)
+    hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=viewer, norm="centered", vcenter=2.0)
+    assert hm.limits == (-8.0, 12.0)
+    layer = hm.heatmap_layer
+    np.testing.assert_allclose(layer.contrast_limits, (-1 / 510, 1 + 1 / 510))
+    # napari's slider moved to t in [0.25, 0.75] (widened): the limits halve on each side
+    layer.contrast_limits = (0.25 - 0.5 / 510, 0.75 + 0.5 / 510)
+    np.testing.assert_allclose((hm.vmin, hm.vmax), (-3.0, 7.0), rtol=1e-9)
+    np.testing.assert_allclose(layer.contrast_limits, (-1 / 510, 1 + 1 / 510))  # t again
+    same = (gpu_rgba(layer) == visible_rgba(hm.to_rgba())).all(axis=-1)
+    assert same.mean() > 0.999
