@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from matplotlib import colors as mcolors
-from qtpy.QtCore import QPoint
+from qtpy.QtCore import QPoint, Qt
+from qtpy.QtGui import QImage
+from qtpy.QtTest import QTest
 
-from napari_heatmap import COLORMAP_NAMES
+from napari_heatmap import COLORMAP_NAMES, Heatmap
 from napari_heatmap._colormaps import choose_colormap
 from napari_heatmap._qt._legend import (
     Legend,
@@ -17,6 +21,7 @@ from napari_heatmap._qt._legend import (
     scale_ticks,
     thresholded,
 )
+from napari_heatmap._qt.widget import HISTOGRAM_BINS, HeatmapWidget
 
 pytestmark = pytest.mark.gui
 
@@ -126,3 +131,266 @@ def test_legend_widget_shows_ticks_under_a_norm_and_checkers_below_the_threshold
     assert "below the threshold" in legend.under.native.toolTip()
     legend.show_state(JET, (1.0, 1000.0), (0.5, 2000.0), False)  # linear: no ticks
     assert legend.ticks.ticks == [] and not legend.ticks.isVisible()
+
+
+# ---------------------------------------------------------------- the dock
+
+
+def _mask() -> np.ndarray:
+    """A fixed mask: log-normal values with zeros, negatives, NaN and ±inf."""
+    rng = np.random.default_rng(3)
+    mask = rng.lognormal(2.0, 1.0, (120, 160))
+    mask[:10] = 0.0
+    mask[10:20, :40] = -rng.uniform(0, 5, (10, 40))
+    mask[50, 50], mask[51, 51], mask[52, 52] = np.nan, np.inf, -np.inf
+    return mask
+
+
+@pytest.fixture
+def errors(monkeypatch) -> list[str]:
+    """Messages the dock reports with ``show_error``."""
+    seen: list[str] = []
+    monkeypatch.setattr("napari_heatmap._qt.widget.show_error", seen.append)
+    return seen
+
+
+def _dock(make_napari_viewer, show: bool = False) -> tuple[Heatmap, HeatmapWidget]:
+    viewer = make_napari_viewer(show=show)
+    hm = Heatmap(None, _mask(), viewer=viewer, blur_ksize=None)
+    widget = HeatmapWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Heatmap")
+    return hm, widget
+
+
+def _type(qtbot, line_edit, text: str) -> None:
+    """Replace a text field's text and press Enter, as a user does."""
+    native = line_edit.native
+    native.selectAll()
+    qtbot.keyClicks(native, text)
+    qtbot.keyClick(native, Qt.Key.Key_Return)
+
+
+def _shown(widget) -> bool:
+    return not widget.native.isHidden()
+
+
+def test_norm_choice_sets_the_heatmap_and_shows_only_its_parameter(
+    make_napari_viewer, qtbot, errors
+):
+    hm, widget = _dock(make_napari_viewer)
+    assert widget.norm.value == "linear"
+    assert not _shown(widget.linthresh) and not _shown(widget.vcenter)
+    widget.norm.value = "symlog"
+    assert hm.norm == "symlog"
+    assert _shown(widget.linthresh) and not _shown(widget.vcenter)
+    _type(qtbot, widget.linthresh.number, "2.5")
+    assert hm.linthresh == 2.5
+    widget.norm.value = "centered"
+    assert hm.norm == "centered" and _shown(widget.vcenter) and not _shown(widget.linthresh)
+    _type(qtbot, widget.vcenter.number, "3")
+    assert hm.vcenter == 3.0
+    widget.norm.value = "log"
+    assert hm.norm == "log" and not _shown(widget.vcenter)
+    assert errors == []
+
+
+def test_heatmap_changes_show_in_the_analysis_controls(make_napari_viewer, qtbot):
+    hm, widget = _dock(make_napari_viewer)
+    hm.norm = "symlog"
+    hm.linthresh = 0.25
+    assert widget.norm.value == "symlog" and widget.linthresh.number.value == "0.25"
+    assert _shown(widget.linthresh)
+    hm.norm = "centered"
+    hm.vcenter = 4.0
+    assert widget.vcenter.number.value == "4" and not _shown(widget.linthresh)
+    hm.threshold = 7.5
+    assert not widget.threshold.field.auto.value
+    assert widget.threshold.field.number.value == "7.5"
+    assert widget.threshold.slider.value == widget.threshold.position_of(7.5) > 0
+    assert widget.histogram_panel.view.lines["threshold"] == 7.5
+    hm.threshold = None
+    assert widget.threshold.field.auto.value and widget.threshold.slider.value == 0
+    assert widget.histogram_panel.view.lines["threshold"] is None
+
+
+def test_threshold_field_slider_and_none(make_napari_viewer, qtbot, errors):
+    hm, widget = _dock(make_napari_viewer)
+    field = widget.threshold.field
+    field.auto.value = False  # "none" unticked: the threshold starts at vmin
+    assert hm.threshold == hm.limits[0]
+    _type(qtbot, field.number, "12")
+    assert hm.threshold == 12.0
+    widget.threshold.slider.value = 500  # half way along the histogram's axis
+    lo, hi = hm.histogram(HISTOGRAM_BINS)[1][[0, -1]]
+    assert hm.threshold == pytest.approx((lo + hi) / 2, rel=1e-3)
+    assert hm.threshold == widget.threshold.value_of(500)
+    field.auto.value = True
+    assert hm.threshold is None
+    assert errors == []
+
+
+def test_refused_values_are_marked_on_their_field_and_change_nothing(
+    make_napari_viewer, qtbot, errors
+):
+    hm, widget = _dock(make_napari_viewer)
+    widget.norm.value = "symlog"
+    _type(qtbot, widget.linthresh.number, "-1")
+    assert hm.linthresh == 1.0  # unchanged
+    assert widget.linthresh.number.value == "1"  # the field shows the heatmap's value again
+    assert widget.linthresh.error and "linthresh" in widget.linthresh.error
+    assert "refused" in widget.linthresh.number.native.toolTip()
+    assert "border" in widget.linthresh.number.native.styleSheet()
+    assert len(errors) == 1 and "linthresh" in errors[0]
+    _type(qtbot, widget.linthresh.number, "3")  # a good value clears the mark
+    assert hm.linthresh == 3.0 and widget.linthresh.error is None
+    assert widget.linthresh.number.native.styleSheet() == ""
+    # log with an explicit vmin <= 0 is refused, naming norm; the choice goes back
+    hm.vmin = -1.0
+    widget.norm.value = "log"
+    assert hm.norm == "symlog" and widget.norm.value == "symlog"
+    assert "norm" in widget.norm.native.toolTip() and "refused" in widget.norm.native.toolTip()
+    assert len(errors) == 2 and "norm" in errors[1]
+
+
+def _rendered(widget) -> np.ndarray:
+    """The widget painted into a 32-bit image, as (h, w, 4) RGBA (exact, whatever the screen)."""
+    image = QImage(widget.size(), QImage.Format.Format_RGBA8888)
+    image.fill(0)
+    widget.render(image)
+    ptr = image.constBits()
+    ptr.setsize(image.sizeInBytes())
+    rows = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : 4 * image.width()].reshape(image.height(), image.width(), 4).copy()
+
+
+def _bar_colours(view) -> tuple[list[int], np.ndarray]:
+    """The colour drawn at the foot of each bar tall and wide enough to sample cleanly."""
+    shot = _rendered(view)
+    lines = [x for x in (view.line_x(n) for n in ("vmin", "vmax", "threshold")) if x is not None]
+    picked, colours = [], []
+    for i in range(HISTOGRAM_BINS):
+        bar = view.bar_rect(i)
+        x = bar.center().x()
+        if (
+            bar.height() < 3 or bar.width() < 1 or any(abs(x - lx) <= 7 for lx in lines)
+        ):  # line or handle
+            continue
+        picked.append(i)
+        colours.append(shot[bar.bottom() - 1, x])
+    return picked, np.array(colours)
+
+
+@pytest.mark.parametrize(
+    ("settings", "log_x"),
+    [
+        ({"colormap": "viridis"}, False),
+        ({"norm": "log", "vmin": 3.0, "colormap": "hot", "transparent_low": True}, True),
+        ({"norm": "symlog", "linthresh": 2.0, "threshold": 40.0}, False),
+        ({"norm": "centered", "vcenter": 4.0, "colormap": COLORMAP_NAMES["jet"]}, False),
+    ],
+    ids=["linear", "log", "symlog-threshold", "centered"],
+)
+def test_histogram_bars_are_painted_in_the_heatmaps_colours(
+    make_napari_viewer, qtbot, settings, log_x
+):
+    hm, widget = _dock(make_napari_viewer)
+    for name, value in settings.items():
+        setattr(hm, name, value)
+    view = widget.histogram_panel.view
+    view.resize(560, 140)
+    widget.histogram_panel.log_counts.setChecked(True)  # every non-empty bin tall enough to see
+    counts, edges = hm.histogram(HISTOGRAM_BINS)
+    np.testing.assert_array_equal(view._counts, counts)
+    if log_x:
+        assert edges[0] > 0 and view.x_of(np.sqrt(edges[0] * edges[-1])) == pytest.approx(
+            view.plot_rect().left() + view.plot_rect().width() / 2
+        )
+    centres = np.sqrt(edges[:-1] * edges[1:]) if log_x else (edges[:-1] + edges[1:]) / 2
+    expected = hm.colours_of(centres)
+    picked, drawn = _bar_colours(view)
+    assert len(picked) > 20
+    opaque = expected[picked, 3] == 255
+    hidden = expected[picked, 3] == 0
+    assert opaque.any()
+    np.testing.assert_array_equal(drawn[opaque, :3], expected[picked][opaque, :3])
+    # a transparent bin is drawn over the checkerboard, not in a colour of its own
+    assert set(map(tuple, drawn[hidden, :3])) <= {(204, 204, 204), (153, 153, 153)}
+    if "threshold" in settings or settings.get("transparent_low"):
+        assert hidden.any()
+
+
+def test_histogram_is_counted_once_per_mask_and_axis(make_napari_viewer, qtbot, monkeypatch):
+    hm, widget = _dock(make_napari_viewer)
+    calls = []
+    original = Heatmap.histogram
+    monkeypatch.setattr(
+        Heatmap, "histogram", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
+    )
+    hm.colormap = "hot"
+    hm.vmax = 20.0
+    hm.threshold = 3.0
+    assert calls == []  # colours and lines change, the counts do not
+    hm.norm = "log"  # a log axis: counted again over the positive values
+    assert len(calls) == 1 and widget.histogram_panel.view._edges[0] > 0
+    hm.set_heatmap(_mask() * 2)
+    assert len(calls) == 2
+
+
+def _drag(view, name: str, to_value: float) -> None:
+    """Drag line ``name`` of the histogram to the pixel of ``to_value`` with real mouse events."""
+    rect = view.plot_rect()
+    y = rect.bottom() - 4 if name == "threshold" else rect.top() + 6
+    x0 = round(view.line_x(name))
+    x1 = round(view.x_of(to_value))
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x0, y))
+    for k in (1, 2, 3):
+        QTest.mouseMove(view, QPoint(round(x0 + (x1 - x0) * k / 3), y))
+    QTest.mouseRelease(
+        view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x1, y)
+    )
+
+
+@pytest.mark.parametrize("norm", ["linear", "log"])
+def test_dragging_histogram_lines_sets_vmin_vmax_and_threshold(
+    make_napari_viewer, qtbot, errors, norm
+):
+    hm, widget = _dock(make_napari_viewer, show=True)
+    hm.norm = norm
+    view = widget.histogram_panel.view
+    qtbot.waitUntil(view.isVisible)
+    lo, hi = view._edges[0], view._edges[-1]
+    span = (np.log10(hi / lo) if norm == "log" else hi - lo) / view.plot_rect().width()
+
+    def near(a: float, b: float) -> bool:  # within two pixels on the axis
+        return abs(np.log10(a / b) if norm == "log" else a - b) <= 2 * span
+
+    target = {"vmax": 30.0, "vmin": 2.0, "threshold": 5.0}
+    for name in ("vmax", "vmin", "threshold"):
+        _drag(view, name, target[name])
+        assert getattr(hm, name) == view.lines[name], name
+        assert near(getattr(hm, name), target[name]), (name, getattr(hm, name))
+    assert hm.limits == (hm.vmin, hm.vmax)
+    assert widget.vmax.exact_value == hm.vmax and widget.threshold.field.exact_value == hm.threshold
+    assert errors == []
+
+
+def test_dock_with_histogram_screenshot(make_napari_viewer, qtbot):
+    """The whole viewer with the dock, for a person to look at (saved under /tmp/wt1)."""
+    hm, widget = _dock(make_napari_viewer, show=True)
+    hm.norm = "log"
+    hm.threshold = 4.0
+    hm.colormap = "inferno"
+    view = widget.histogram_panel.view
+    qtbot.waitUntil(view.isVisible)
+    viewer = hm.viewer
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    out = os.environ.get("HEATMAP_SHOT_DIR")
+    if out:
+        from PIL import Image as PILImage
+
+        PILImage.fromarray(shot).save(os.path.join(out, "dock_analysis.png"))
+    panel = _rendered(view)
+    assert view.width() >= 160 and view.isVisible()
+    bars = panel[view.plot_rect().top() : view.plot_rect().bottom(), :, :3]
+    assert len({tuple(c) for c in bars.reshape(-1, 3)}) > 10  # coloured bars, not a blank box
+    assert [label for _, label in widget.legend.ticks.ticks]  # log ticks under the legend

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from magicgui.widgets import CheckBox, Container, FloatSpinBox, LineEdit, Slider, SpinBox
 from psygnal import Signal
 from qtpy.QtGui import QValidator
-from qtpy.QtWidgets import QAbstractSpinBox, QWidget
+from qtpy.QtWidgets import QAbstractSpinBox, QSlider, QWidget
 
 __all__ = [
     "BlurField",
@@ -361,7 +361,9 @@ class ThresholdField(Container):
             tooltip=_THRESHOLD_TIP,
         )
         self.margins = (0, 0, 0, 0)
-        self.slider.native.setTracking(False)  # act when let go (or on a key / page step)
+        qslider = self.slider.native.findChild(QSlider)
+        if qslider is not None:  # magicgui wraps the QSlider in a QWidget
+            qslider.setTracking(False)  # act when let go (or on a key / page step)
         self.slider.native.setMinimumWidth(60)
         self._axis: tuple[float, float, bool] | None = None
         self.slider.changed.connect(self._on_slid)
