@@ -319,21 +319,20 @@ def test_histogram_bars_are_painted_in_the_heatmaps_colours(
         assert hidden.any()
 
 
-def test_histogram_is_counted_once_per_mask_and_axis(make_napari_viewer, qtbot, monkeypatch):
+def test_histogram_follows_a_new_mask_and_the_log_axis(make_napari_viewer, qtbot):
     hm, widget = _dock(make_napari_viewer)
-    calls = []
-    original = Heatmap.histogram
-    monkeypatch.setattr(
-        Heatmap, "histogram", lambda self, *a, **k: calls.append(1) or original(self, *a, **k)
-    )
-    hm.colormap = "hot"
-    hm.vmax = 20.0
-    hm.threshold = 3.0
-    assert calls == []  # colours and lines change, the counts do not
-    hm.norm = "log"  # a log axis: counted again over the positive values
-    assert len(calls) == 1 and widget.histogram_panel.view._edges[0] > 0
+    view = widget.histogram_panel.view
+    np.testing.assert_array_equal(view._counts, hm.histogram(HISTOGRAM_BINS)[0])
+    assert view._edges[0] < 0 and view.tooltip_at(0, 0) != "no finite values"
+    hm.norm = "log"  # a log axis over the positive values
+    _counts, edges = hm.histogram(HISTOGRAM_BINS)
+    np.testing.assert_array_equal(view._edges, edges)
+    assert edges[0] > 0 and view.x_of(edges[0] * 10) > view.x_of(edges[0])
     hm.set_heatmap(_mask() * 2)
-    assert len(calls) == 2
+    np.testing.assert_array_equal(view._counts, hm.histogram(HISTOGRAM_BINS)[0])
+    assert view._edges[-1] == pytest.approx(2 * edges[-1])
+    hm.set_heatmap(np.full((4, 4), np.nan))  # nothing finite: an empty plot
+    assert not view.has_data
 
 
 def _drag(view, name: str, to_value: float) -> None:
@@ -394,3 +393,18 @@ def test_dock_with_histogram_screenshot(make_napari_viewer, qtbot):
     bars = panel[view.plot_rect().top() : view.plot_rect().bottom(), :, :3]
     assert len({tuple(c) for c in bars.reshape(-1, 3)}) > 10  # coloured bars, not a blank box
     assert [label for _, label in widget.legend.ticks.ticks]  # log ticks under the legend
+
+
+def test_threshold_slider_runs_along_the_axis_logarithmic_under_log(qtbot):
+    from napari_heatmap._qt._fields import SLIDER_STEPS, ThresholdField
+
+    field = ThresholdField()
+    qtbot.addWidget(field.native)
+    field.show_state(None, 1.0, (1.0, 10000.0, True))
+    assert field.position_of(100.0) == SLIDER_STEPS // 2  # the middle of 1…10⁴ on a log axis
+    assert field.value_of(SLIDER_STEPS // 4) == pytest.approx(10.0)
+    assert field.position_of(-3.0) == 0 and field.position_of(1e9) == SLIDER_STEPS
+    field.show_state(25.0, 1.0, (0.0, 100.0, False))
+    assert field.slider.value == SLIDER_STEPS // 4 and field.value_of(SLIDER_STEPS // 4) == 25.0
+    field.show_state(None, None, None)  # no data: nothing to slide along
+    assert not field.slider.enabled

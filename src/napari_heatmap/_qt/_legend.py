@@ -21,6 +21,7 @@ from qtpy.QtWidgets import QSizePolicy, QWidget
 
 from .._colormaps import ColormapChoice
 from .._layers import is_constant
+from .._norms import Norm
 from .._pipeline import rgba_from_display
 
 __all__ = [
@@ -79,41 +80,14 @@ class LegendScale:
 def scale_t(values: np.ndarray, limits: tuple[float, float], scale: LegendScale) -> np.ndarray:
     """Return t in [0, 1] (the position along the bar) of each value under the scale's norm.
 
-    The formulas of matplotlib's ``Normalize``, ``LogNorm``, ``SymLogNorm(linthresh,
-    linscale=1, base=10)`` and ``TwoSlopeNorm(vcenter)``, clipped; under ``"log"`` a value
-    <= 0 is below vmin (t = 0).
+    The heatmap's own rule (:meth:`napari_heatmap._norms.Norm.t`, matplotlib's norms),
+    clipped; equal limits put every value in the middle.
     """
     d = np.asarray(values, np.float64)
-    lo, hi = limits
-    if hi == lo:
+    if limits[0] == limits[1]:
         return np.full(d.shape, 0.5)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if scale.norm == "log" and lo > 0:
-            t = (np.log10(np.where(d > 0, d, lo)) - math.log10(lo)) / (
-                math.log10(hi) - math.log10(lo)
-            )
-            t = np.where(d > 0, t, 0.0)
-        elif scale.norm == "symlog":
-            f = _symlog(d, scale.linthresh)
-            a, b = _symlog(np.array([lo, hi]), scale.linthresh)
-            t = (f - a) / (b - a)
-        elif scale.norm == "centered" and lo < scale.vcenter < hi:
-            t = np.interp(d, [lo, scale.vcenter, hi], [0.0, 0.5, 1.0])
-        else:
-            t = (d - lo) / (hi - lo)
-    return np.clip(t, 0.0, 1.0)
-
-
-def _symlog(d: np.ndarray, linthresh: float) -> np.ndarray:
-    """Return matplotlib's SymLogNorm transform of d (base 10, linscale 1)."""
-    adj = 1.0 / (1.0 - 1.0 / 10.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(
-            np.abs(d) > linthresh,
-            np.sign(d) * linthresh * (adj + np.log10(np.abs(d) / linthresh)),
-            d * adj,
-        )
-    return np.asarray(out, np.float64)
+    norm = Norm(scale.norm, scale.linthresh, scale.vcenter)
+    return np.clip(norm.t(d, limits), 0.0, 1.0)
 
 
 #: At most this many ticks inside the bar (the ends are labelled beside it).

@@ -379,7 +379,9 @@ class HeatmapWidget(Container):
             if not self._measuring:
                 self._measuring = True
                 self.statistics.value = "measuring…"
-                self._in_background(hm, lambda: hm.stats, self._measured)
+                self._in_background(
+                    hm, lambda: (hm.stats, hm.histogram(HISTOGRAM_BINS)), self._measured
+                )
             return
         stats = hm.stats
         if stats is None or stats["finite"] == 0:
@@ -420,9 +422,6 @@ class HeatmapWidget(Container):
         self.histogram: Container[Any] = Container(labels=False, label="histogram")
         self.histogram.margins = (0, 0, 0, 0)
         self.histogram.native.layout().addWidget(self.histogram_panel)
-        # (heatmap, mask, log axis) the histogram was counted for, and its counts and edges
-        self._histogram_key: tuple[Any, ...] | None = None
-        self._histogram_data: tuple[np.ndarray, np.ndarray] | None = None
 
     def _connect_analysis_widgets(self) -> None:
         self.norm.changed.connect(self._on_norm_edited)
@@ -440,7 +439,6 @@ class HeatmapWidget(Container):
     def _disconnect_analysis(self, hm: Heatmap) -> None:
         for name in _ANALYSIS_EVENTS:
             getattr(hm.events, name).disconnect(self._on_heatmap_changed)
-        self._histogram_key = self._histogram_data = None
 
     def _show_analysis(self, hm: Heatmap) -> None:
         """Show the norm, its parameter, the threshold and the histogram of ``hm``."""
@@ -470,17 +468,14 @@ class HeatmapWidget(Container):
         )
 
     def _counted_histogram(self, hm: Heatmap) -> tuple[np.ndarray, np.ndarray] | None:
-        """Return ``hm.histogram()``, counted again only for a new mask or axis."""
+        """Return ``hm.histogram()`` (counted once per mask and axis by the heatmap).
+
+        A large mask is counted in the background with its statistics first.
+        """
         layer = hm.heatmap_layer
         if layer is None or (not hm.stats_measured and self._heavy(layer)):
-            return None  # a large mask is measured in the background first (see statistics)
-        key = (hm, hm.heatmap_mask, hm.norm == "log")
-        if self._histogram_key is None or any(
-            a is not b for a, b in zip(key, self._histogram_key, strict=True)
-        ):
-            self._histogram_data = hm.histogram(HISTOGRAM_BINS)
-            self._histogram_key = key
-        return self._histogram_data
+            return None
+        return hm.histogram(HISTOGRAM_BINS)
 
     def _legend_scale(self, hm: Heatmap) -> LegendScale:
         return LegendScale(hm.norm, hm.linthresh, hm.vcenter, hm.threshold)
