@@ -300,7 +300,7 @@ def test_histogram_bars_are_painted_in_the_heatmaps_colours(
     view.resize(560, 140)
     widget.histogram_panel.log_counts.setChecked(True)  # every non-empty bin tall enough to see
     counts, edges = hm.histogram(HISTOGRAM_BINS)
-    np.testing.assert_array_equal(view._counts, counts)
+    np.testing.assert_array_equal(view.counts, counts)
     if log_x:
         assert edges[0] > 0 and view.x_of(np.sqrt(edges[0] * edges[-1])) == pytest.approx(
             view.plot_rect().left() + view.plot_rect().width() / 2
@@ -322,15 +322,15 @@ def test_histogram_bars_are_painted_in_the_heatmaps_colours(
 def test_histogram_follows_a_new_mask_and_the_log_axis(make_napari_viewer, qtbot):
     hm, widget = _dock(make_napari_viewer)
     view = widget.histogram_panel.view
-    np.testing.assert_array_equal(view._counts, hm.histogram(HISTOGRAM_BINS)[0])
-    assert view._edges[0] < 0 and view.tooltip_at(0, 0) != "no finite values"
+    np.testing.assert_array_equal(view.counts, hm.histogram(HISTOGRAM_BINS)[0])
+    assert view.edges[0] < 0 and view.tooltip_at(0, 0) != "no finite values"
     hm.norm = "log"  # a log axis over the positive values
     _counts, edges = hm.histogram(HISTOGRAM_BINS)
-    np.testing.assert_array_equal(view._edges, edges)
+    np.testing.assert_array_equal(view.edges, edges)
     assert edges[0] > 0 and view.x_of(edges[0] * 10) > view.x_of(edges[0])
     hm.set_heatmap(_mask() * 2)
-    np.testing.assert_array_equal(view._counts, hm.histogram(HISTOGRAM_BINS)[0])
-    assert view._edges[-1] == pytest.approx(2 * edges[-1])
+    np.testing.assert_array_equal(view.counts, hm.histogram(HISTOGRAM_BINS)[0])
+    assert view.edges[-1] == pytest.approx(2 * edges[-1])
     hm.set_heatmap(np.full((4, 4), np.nan))  # nothing finite: an empty plot
     assert not view.has_data
 
@@ -357,7 +357,7 @@ def test_dragging_histogram_lines_sets_vmin_vmax_and_threshold(
     hm.norm = norm
     view = widget.histogram_panel.view
     qtbot.waitUntil(view.isVisible)
-    lo, hi = view._edges[0], view._edges[-1]
+    lo, hi = view.edges[0], view.edges[-1]
     span = (np.log10(hi / lo) if norm == "log" else hi - lo) / view.plot_rect().width()
 
     def near(a: float, b: float) -> bool:  # within two pixels on the axis
@@ -408,3 +408,40 @@ def test_threshold_slider_runs_along_the_axis_logarithmic_under_log(qtbot):
     assert field.slider.value == SLIDER_STEPS // 4 and field.value_of(SLIDER_STEPS // 4) == 25.0
     field.show_state(None, None, None)  # no data: nothing to slide along
     assert not field.slider.enabled
+
+
+def test_a_dragged_limit_is_followed_live_a_threshold_on_release(make_napari_viewer, qtbot):
+    hm, widget = _dock(make_napari_viewer, show=True)
+    view = widget.histogram_panel.view
+    qtbot.waitUntil(view.isVisible)
+    rect = view.plot_rect()
+    left, top, bottom = Qt.MouseButton.LeftButton, rect.top() + 6, rect.bottom() - 4
+    none = Qt.KeyboardModifier.NoModifier
+    x = round(view.line_x("vmax"))
+    QTest.mousePress(view, left, none, QPoint(x, top))
+    QTest.mouseMove(view, QPoint(round(view.x_of(100.0)), top))
+    assert hm.vmax == view.lines["vmax"] and abs(hm.vmax - 100.0) < 5  # before the release
+    QTest.mouseRelease(view, left, none, QPoint(round(view.x_of(100.0)), top))
+    x = round(view.line_x("threshold"))
+    QTest.mousePress(view, left, none, QPoint(x, bottom))
+    QTest.mouseMove(view, QPoint(round(view.x_of(50.0)), bottom))
+    assert hm.threshold is None  # a threshold costs a pass: not while dragging
+    QTest.mouseRelease(view, left, none, QPoint(round(view.x_of(50.0)), bottom))
+    assert hm.threshold == view.lines["threshold"] and abs(hm.threshold - 50.0) < 5
+
+
+def test_napari_contrast_limits_move_the_histogram_lines(make_napari_viewer, qtbot):
+    hm, widget = _dock(make_napari_viewer)
+    view = widget.histogram_panel.view
+    layer = hm.heatmap_layer
+    lo, hi = layer.contrast_limits
+    layer.contrast_limits = (lo, lo + (hi - lo) / 2)  # napari's slider halves the range
+    assert hm.vmax is not None and hm.vmax < hm.data_range[1]
+    assert view.lines["vmax"] == hm.limits[1] == widget.vmax.exact_value
+    colours = view.colours
+    np.testing.assert_array_equal(colours, hm.colours_of(_centres(view)))
+
+
+def _centres(view) -> np.ndarray:
+    edges = view.edges
+    return (edges[:-1] + edges[1:]) / 2

@@ -142,6 +142,21 @@ class HistogramView(QWidget):
         self.update()
 
     @property
+    def counts(self) -> np.ndarray:
+        """The counts shown (a copy)."""
+        return self._counts.copy()
+
+    @property
+    def edges(self) -> np.ndarray:
+        """The bin edges shown (a copy)."""
+        return self._edges.copy()
+
+    @property
+    def colours(self) -> np.ndarray:
+        """The RGBA colour of each bar (a copy)."""
+        return self._colours.copy()
+
+    @property
     def has_data(self) -> bool:
         """Whether there are bins to show."""
         return len(self._counts) > 0

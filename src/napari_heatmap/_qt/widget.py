@@ -503,9 +503,12 @@ class HeatmapWidget(Container):
         self._set_or_mark(self.threshold, "threshold", value)
 
     def _on_histogram_dragged(self, name: str, value: float) -> None:
-        """Follow a dragged line live where that is cheap (linear norm: no per-pixel work)."""
+        """Follow a dragged limit live where that is cheap; the rest waits for the release.
+
+        A limit costs no per-pixel work except under "centered"; a threshold costs a pass.
+        """
         hm = self.heatmap
-        if hm is not None and hm.norm == "linear":
+        if hm is not None and name in ("vmin", "vmax") and hm.norm != "centered":
             self._set(name, value)
 
     def _on_histogram_released(self, name: str, value: float) -> None:
