@@ -445,3 +445,25 @@ def test_napari_contrast_limits_move_the_histogram_lines(make_napari_viewer, qtb
 def _centres(view) -> np.ndarray:
     edges = view.edges
     return (edges[:-1] + edges[1:]) / 2
+
+
+def test_histogram_of_a_large_mask_is_counted_off_the_gui_thread(
+    make_napari_viewer, qtbot, monkeypatch
+):
+    import threading
+
+    from napari_heatmap import _field
+
+    hm, widget = _dock(make_napari_viewer)
+    monkeypatch.setattr("napari_heatmap._qt.widget.BACKGROUND_PIXELS", 0)  # every mask is long
+    threads = []
+    real = _field._histogram
+    monkeypatch.setattr(
+        _field, "_histogram", lambda *a: threads.append(threading.current_thread()) or real(*a)
+    )
+    hm.set_heatmap(np.arange(600.0).reshape(20, 30))
+    view = widget.histogram_panel.view
+    assert not view.has_data  # nothing counted on the GUI thread: "measuring…"
+    qtbot.waitUntil(lambda: view.has_data, timeout=5000)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    assert view.counts.sum() == 600 and view.edges[-1] == 599.0

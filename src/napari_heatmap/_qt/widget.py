@@ -439,6 +439,9 @@ class HeatmapWidget(Container):
     def _disconnect_analysis(self, hm: Heatmap) -> None:
         for name in _ANALYSIS_EVENTS:
             getattr(hm.events, name).disconnect(self._on_heatmap_changed)
+        # a measurement still running for ``hm`` will not report back (see _in_background):
+        # the next heatmap measures its own statistics and histogram
+        self._measuring = False
 
     def _show_analysis(self, hm: Heatmap) -> None:
         """Show the norm, its parameter, the threshold and the histogram of ``hm``."""
@@ -473,7 +476,7 @@ class HeatmapWidget(Container):
         A large mask is counted in the background with its statistics first.
         """
         layer = hm.heatmap_layer
-        if layer is None or (not hm.stats_measured and self._heavy(layer)):
+        if layer is None or (self._heavy(layer) and (self._measuring or not hm.stats_measured)):
             return None
         return hm.histogram(HISTOGRAM_BINS)
 
