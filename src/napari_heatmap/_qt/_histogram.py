@@ -73,6 +73,7 @@ class HistogramView(QWidget):
         self._colours = np.zeros((0, 4), np.uint8)
         self._log_x = False
         self._log_counts = False
+        self._height_cache: np.ndarray | None = None
         self._lines: dict[str, float | None] = dict.fromkeys(LINES)
         self._dragging: str | None = None
         self._checker = _checker_brush()
@@ -103,6 +104,7 @@ class HistogramView(QWidget):
                 raise ValueError("edges: need one more edge than counts")
             self._colours = self._checked_colours(colours)
         self._log_x = bool(log_x) and self.has_data and bool(self._edges[0] > 0)
+        self._height_cache = None
         self.update()
 
     def set_colours(self, colours: np.ndarray | None) -> None:
@@ -139,6 +141,7 @@ class HistogramView(QWidget):
     @log_counts.setter
     def log_counts(self, value: bool) -> None:
         self._log_counts = bool(value)
+        self._height_cache = None
         self.update()
 
     @property
@@ -214,17 +217,18 @@ class HistogramView(QWidget):
         rect = self.plot_rect()
         x0 = round(self.x_of(float(self._edges[i])))
         x1 = max(x0 + 1, round(self.x_of(float(self._edges[i + 1]))))
-        top = self._heights()
-        h = round(top[i] * rect.height())
+        h = round(float(self._heights()[i]) * rect.height())
         return QRect(x0, rect.bottom() + 1 - h, x1 - x0, h)
 
     def _heights(self) -> np.ndarray:
-        """Bar heights as fractions of the plot height."""
-        c = self._counts.astype(np.float64)
-        if self._log_counts:
-            c = np.log10(1.0 + c)
-        peak = c.max() if c.size else 0.0
-        return c / peak if peak > 0 else c
+        """Return the bar heights as fractions of the plot height (kept until data change)."""
+        if self._height_cache is None:
+            c = self._counts.astype(np.float64)
+            if self._log_counts:
+                c = np.log10(1.0 + c)
+            peak = c.max() if c.size else 0.0
+            self._height_cache = c / peak if peak > 0 else c
+        return self._height_cache
 
     def bin_at(self, x: float) -> int | None:
         """Return the bin under pixel ``x``, or None."""
