@@ -27,6 +27,7 @@ from qtpy.QtCore import QTimer
 from .._colormaps import COLORMAP_NAMES, NAPARI_PREFIX
 from .._console import push_to_console
 from .._heatmap import Heatmap, format_value
+from .._norms import NORMS
 from ._fields import (
     BlurField,
     NumberField,
@@ -62,8 +63,6 @@ _STATE_EVENTS = (
 )
 #: Controller events of the analysis controls (norm and threshold): they re-read every control too.
 _ANALYSIS_EVENTS = ("norm", "threshold")
-#: The norms the dock offers (``Heatmap.norm``).
-NORMS = ("linear", "log", "symlog", "centered")
 #: Bins of the dock's histogram.
 HISTOGRAM_BINS = 128
 _NORM_TIP = (
