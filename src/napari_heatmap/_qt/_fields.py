@@ -1,4 +1,4 @@
-"""Small compound inputs: a number that may be "auto" (None) and the blur kernel size."""
+"""Small compound inputs: numbers (optionally "auto"/"none"), the blur kernel, the threshold."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ import math
 import re
 from collections.abc import Callable
 
-from magicgui.widgets import CheckBox, Container, FloatSpinBox, LineEdit, SpinBox
+from magicgui.widgets import CheckBox, Container, FloatSpinBox, LineEdit, Slider, SpinBox
 from psygnal import Signal
 from qtpy.QtGui import QValidator
-from qtpy.QtWidgets import QAbstractSpinBox, QWidget
+from qtpy.QtWidgets import QAbstractSpinBox, QSlider, QWidget
 
-__all__ = ["BlurField", "OptionalNumber", "PercentileField", "format_number", "parse_number"]
+__all__ = [
+    "BlurField",
+    "NumberField",
+    "OptionalNumber",
+    "PercentileField",
+    "ThresholdField",
+    "format_number",
+    "mark_error",
+    "parse_number",
+]
 
 #: Text that could still become a number while being typed ("", "-", "1.", "2e", "2e-").
 _PARTIAL = re.compile(r"\s*[+-]?[\d_]*\.?\d*(?:[eE][+-]?\d*)?\s*")
@@ -66,9 +75,9 @@ class OptionalNumber(Container):
 
     edited = Signal(object)
 
-    def __init__(self, label: str, tooltip: str) -> None:
+    def __init__(self, label: str, tooltip: str, auto_text: str = "auto") -> None:
         self.number = LineEdit(value="")
-        self.auto = CheckBox(text="auto", value=True)
+        self.auto = CheckBox(text=auto_text, value=True)
         super().__init__(
             widgets=[self.number, self.auto],
             layout="horizontal",
@@ -82,8 +91,10 @@ class OptionalNumber(Container):
         native = self.number.native
         native.setValidator(_FloatValidator(native, self._shown_text))
         native.editingFinished.connect(self._on_number_entered)
+        native.textEdited.connect(self._clear_error)
         self.number.enabled = False
         self.auto.changed.connect(self._on_auto_toggled)
+        self.error: str | None = None
 
     @property
     def exact_value(self) -> float | None:
@@ -91,8 +102,15 @@ class OptionalNumber(Container):
         return self._shown
 
     def show_state(self, value: float | None, effective: float | None) -> None:
-        """Show ``value`` (None = auto, showing ``effective``) without emitting anything."""
-        self._shown = value if value is not None else effective
+        """Show ``value`` (None = auto, showing ``effective``) without emitting anything.
+
+        A refusal marked by :meth:`show_error` stays until the user edits the field or a
+        different value is shown.
+        """
+        shown = value if value is not None else effective
+        if shown != self._shown:
+            self._clear_error()
+        self._shown = shown
         with (
             self.changed.blocked(),
             self.edited.blocked(),
@@ -102,6 +120,21 @@ class OptionalNumber(Container):
             self.auto.value = value is None
             self.number.value = self._shown_text()
             self.number.enabled = value is not None
+        if self.error is None:
+            self._show_tooltip()
+
+    def show_error(self, message: str) -> None:
+        """Mark the field as refused (red frame, the message in its tooltip) until edited."""
+        self.error = message
+        mark_error(self.number.native, message, self._base_tooltip)
+
+    def _clear_error(self, _: str = "") -> None:
+        if self.error is not None:
+            self.error = None
+            mark_error(self.number.native, None, self._base_tooltip)
+            self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
         exact = "" if self._shown is None else f" (exactly {self._shown!r})"
         self.number.native.setToolTip(self._base_tooltip + exact)
 
@@ -119,6 +152,7 @@ class OptionalNumber(Container):
             self.edited.emit(value)
 
     def _on_auto_toggled(self, auto: bool) -> None:
+        self._clear_error()
         self.number.enabled = not auto
         if auto:
             self.edited.emit(None)
@@ -233,3 +267,154 @@ class PercentileField(Container):
 
     def _on_edited(self, _: object = None) -> None:
         self.edited.emit(self.pair)
+
+
+def mark_error(native: QWidget, message: str | None, tooltip: str) -> None:
+    """Show (or, with None, clear) a refused input on a Qt widget: red frame and tooltip."""
+    native.setStyleSheet("" if message is None else "border: 1px solid #e0362c;")
+    native.setToolTip(tooltip if message is None else f"refused: {message}\n{tooltip}")
+
+
+class NumberField(Container):
+    """A finite number typed in a text field (no "auto"), e.g. ``linthresh`` or ``vcenter``.
+
+    ``edited`` emits the number when a changed text is confirmed (Enter or leaving the
+    field); :meth:`show_state` shows a value without emitting; :meth:`show_error` marks a
+    value the controller refused until the user edits the field again.
+    """
+
+    edited = Signal(object)
+
+    def __init__(self, label: str, tooltip: str) -> None:
+        self.number = LineEdit(value="")
+        super().__init__(
+            widgets=[self.number], layout="horizontal", labels=False, label=label, tooltip=tooltip
+        )
+        self.margins = (0, 0, 0, 0)
+        self._base_tooltip = tooltip
+        self._shown: float | None = None
+        self.error: str | None = None
+        native = self.number.native
+        native.setValidator(_FloatValidator(native, self._shown_text))
+        native.editingFinished.connect(self._on_number_entered)
+        native.textEdited.connect(self._clear_error)
+
+    @property
+    def exact_value(self) -> float | None:
+        """The exact value on show (the controller's)."""
+        return self._shown
+
+    def show_state(self, value: float | None) -> None:
+        """Show ``value`` without emitting anything (a different value clears a refusal)."""
+        if value != self._shown:
+            self._clear_error()
+        self._shown = value
+        with self.changed.blocked(), self.edited.blocked(), self.number.changed.blocked():
+            self.number.value = self._shown_text()
+        if self.error is None:
+            self.number.native.setToolTip(self._base_tooltip)
+
+    def show_error(self, message: str) -> None:
+        """Mark the field as refused (red frame, the message in its tooltip) until edited."""
+        self.error = message
+        mark_error(self.number.native, message, self._base_tooltip)
+
+    def _clear_error(self, _: str = "") -> None:
+        if self.error is not None:
+            self.error = None
+            mark_error(self.number.native, None, self._base_tooltip)
+
+    def _shown_text(self) -> str:
+        return "" if self._shown is None else format_number(self._shown)
+
+    def _on_number_entered(self) -> None:
+        text = self.number.native.text()
+        if text == self._shown_text():  # untouched: sending it would round the value
+            return
+        value = parse_number(text)
+        if value is not None:
+            self.edited.emit(value)
+
+
+#: Steps of the threshold slider along the histogram's axis.
+SLIDER_STEPS = 1000
+
+
+class ThresholdField(Container):
+    """The threshold: a slider along the data's axis, a text field and a "none" checkbox.
+
+    The slider runs over ``axis`` (the histogram's ends; log-spaced when the axis is), acts
+    when it is let go, and sends the value at its position; the text field and "none" are an
+    :class:`OptionalNumber`. ``edited`` emits a float or None (no threshold).
+    """
+
+    edited = Signal(object)
+
+    def __init__(self) -> None:
+        self.slider = Slider(min=0, max=SLIDER_STEPS, step=1, readout=False)
+        self.field = OptionalNumber("threshold", _THRESHOLD_TIP, auto_text="none")
+        super().__init__(
+            widgets=[self.slider, self.field],
+            layout="horizontal",
+            labels=False,
+            label="threshold",
+            tooltip=_THRESHOLD_TIP,
+        )
+        self.margins = (0, 0, 0, 0)
+        qslider = self.slider.native.findChild(QSlider)
+        if qslider is not None:  # magicgui wraps the QSlider in a QWidget
+            qslider.setTracking(False)  # act when let go (or on a key / page step)
+        self.slider.native.setMinimumWidth(60)
+        self._axis: tuple[float, float, bool] | None = None
+        self.slider.changed.connect(self._on_slid)
+        self.field.edited.connect(self.edited.emit)
+
+    def show_state(
+        self, value: float | None, effective: float | None, axis: tuple[float, float, bool] | None
+    ) -> None:
+        """Show a threshold (None: none, offering ``effective``) on ``axis`` (lo, hi, log)."""
+        self._axis = axis
+        self.field.show_state(value, effective)
+        self.slider.enabled = axis is not None
+        with self.slider.changed.blocked():
+            self.slider.value = 0 if value is None or axis is None else self.position_of(value)
+
+    def show_error(self, message: str) -> None:
+        """Mark the text field as refused."""
+        self.field.show_error(message)
+
+    def position_of(self, value: float) -> int:
+        """Return the slider position of ``value`` (clamped to the ends)."""
+        if self._axis is None:
+            return 0
+        lo, hi, log = self._axis
+        if log:
+            if value <= 0:
+                return 0
+            lo, hi, value = math.log10(lo), math.log10(hi), math.log10(value)
+        u = 0.0 if hi <= lo else (value - lo) / (hi - lo)
+        return round(min(max(u, 0.0), 1.0) * SLIDER_STEPS)
+
+    def value_of(self, position: int) -> float | None:
+        """Return the value at a slider position (None without an axis)."""
+        if self._axis is None:
+            return None
+        lo, hi, log = self._axis
+        u = position / SLIDER_STEPS
+        if log:
+            a, b = math.log10(lo), math.log10(hi)
+            value = 10.0 ** (a + u * (b - a))
+            return float(f"{value:.4g}")
+        value = lo + u * (hi - lo)
+        return float(f"{value:.4g}") if u not in (0.0, 1.0) else value
+
+    def _on_slid(self, position: int) -> None:
+        value = self.value_of(int(position))
+        if value is not None:
+            self.edited.emit(value)
+
+
+_THRESHOLD_TIP = (
+    "pixels whose value is below the threshold are transparent, whatever the norm; "
+    "'none' shows every finite value"
+)

@@ -27,8 +27,17 @@ from qtpy.QtCore import QTimer
 from .._colormaps import COLORMAP_NAMES, NAPARI_PREFIX
 from .._console import push_to_console
 from .._heatmap import Heatmap, format_value
-from ._fields import BlurField, OptionalNumber, PercentileField
-from ._legend import Legend
+from .._norms import NORMS
+from ._fields import (
+    BlurField,
+    NumberField,
+    OptionalNumber,
+    PercentileField,
+    ThresholdField,
+    mark_error,
+)
+from ._histogram import HistogramPanel, bin_centres
+from ._legend import Legend, LegendScale
 from ._lifecycle import OrphanWatcher
 
 if TYPE_CHECKING:
@@ -51,6 +60,14 @@ _STATE_EVENTS = (
     "opacity",
     "blur",
     "frame",
+)
+#: Controller events of the analysis controls (norm and threshold): they re-read every control too.
+_ANALYSIS_EVENTS = ("norm", "threshold")
+#: Bins of the dock's histogram.
+HISTOGRAM_BINS = 128
+_NORM_TIP = (
+    "how values map to colours between vmin and vmax: linear, log (positive values), "
+    "symlog (linear within ±linthresh, log beyond), centered (vcenter gets the middle colour)"
 )
 _NO_CLICK = "click the heatmap to read a value"
 #: Masks with more pixels than this are blurred off the GUI thread, with napari's progress bar.
@@ -118,6 +135,7 @@ class HeatmapWidget(Container):
             text="colorbar in canvas", tooltip="napari's colorbar overlay on the heatmap layer"
         )
         self.percentiles = PercentileField()
+        self._build_analysis()
         self.legend = Legend()
         self.statistics = Label(label="statistics", value="")
         self.click_readout = Label(label="last click", value=_NO_CLICK)
@@ -127,12 +145,17 @@ class HeatmapWidget(Container):
                 self.vmin,
                 self.vmax,
                 self.percentiles,
+                self.norm,
+                self.linthresh,
+                self.vcenter,
+                self.threshold,
                 self.transparent_low,
                 self.blur,
                 self.opacity,
                 self.frame_width,
                 self.frame_height,
                 self.legend,
+                self.histogram,
                 self.statistics,
                 self.colorbar,
                 self.click_readout,
@@ -167,6 +190,7 @@ class HeatmapWidget(Container):
                 getattr(hm.events, name).connect(self._on_heatmap_changed)
             hm.events.click.connect(self._on_heatmap_click)
             hm.events.closed.connect(self._on_heatmap_closed)
+            self._connect_analysis(hm)
             push_to_console(self.viewer, hm)
 
     def _unbind(self) -> None:
@@ -177,6 +201,7 @@ class HeatmapWidget(Container):
             getattr(hm.events, name).disconnect(self._on_heatmap_changed)
         hm.events.click.disconnect(self._on_heatmap_click)
         hm.events.closed.disconnect(self._on_heatmap_closed)
+        self._disconnect_analysis(hm)
 
     def _sync_binding(self) -> None:
         """Bind to the heatmap whose layer is selected, else keep the bound one, else the newest."""
@@ -256,7 +281,10 @@ class HeatmapWidget(Container):
         with self.colorbar.changed.blocked():
             self.colorbar.value = bool(layer is not None and layer.colorbar.visible)
         self.colorbar.enabled = layer is not None
-        self.legend.show_state(hm.colormap_choice, limits, hm.data_range, hm.transparent_low)
+        self.legend.show_state(
+            hm.colormap_choice, limits, hm.data_range, hm.transparent_low, self._legend_scale(hm)
+        )
+        self._show_analysis(hm)
         self._show_click()
         self._show_sources()
 
@@ -300,6 +328,7 @@ class HeatmapWidget(Container):
         self.frame_width.edited.connect(self._on_width_edited)
         self.frame_height.edited.connect(self._on_height_edited)
         self.colorbar.changed.connect(self._on_colorbar_edited)
+        self._connect_analysis_widgets()
 
     def _call(self, func: Any, *args: Any) -> bool:
         """Run a controller call for the user; report a failure and show the state again.
@@ -308,9 +337,11 @@ class HeatmapWidget(Container):
         nothing); anything else is a bug, logged with its traceback. Either way the controls
         are re-read from the controller afterwards, so they never show a refused value.
         """
+        self._refused: str | None = None  # why the controller refused the last call
         try:
             func(*args)
         except (ValueError, TypeError) as exc:
+            self._refused = str(exc)
             show_error(f"napari-heatmap: {exc}")
             return False
         except Exception as exc:
@@ -347,7 +378,9 @@ class HeatmapWidget(Container):
             if not self._measuring:
                 self._measuring = True
                 self.statistics.value = "measuring…"
-                self._in_background(hm, lambda: hm.stats, self._measured)
+                self._in_background(
+                    hm, lambda: (hm.stats, hm.histogram(HISTOGRAM_BINS)), self._measured
+                )
             return
         stats = hm.stats
         if stats is None or stats["finite"] == 0:
@@ -373,6 +406,116 @@ class HeatmapWidget(Container):
             )
         else:
             self._set("blur_ksize", ksize)
+
+    # analysis: norm, threshold, histogram ----------------------------------------------
+
+    def _build_analysis(self) -> None:
+        """Make the norm choice, its parameters, the threshold and the histogram."""
+        self.norm = ComboBox(label="norm", choices=list(NORMS), tooltip=_NORM_TIP)
+        self.linthresh = NumberField(
+            "linthresh", "symlog: linear within ±linthresh, logarithmic beyond (> 0)"
+        )
+        self.vcenter = NumberField("vcenter", "centered: the value that gets the middle colour")
+        self.threshold = ThresholdField()
+        self.histogram_panel = HistogramPanel()
+        self.histogram: Container[Any] = Container(labels=False, label="histogram")
+        self.histogram.margins = (0, 0, 0, 0)
+        self.histogram.native.layout().addWidget(self.histogram_panel)
+
+    def _connect_analysis_widgets(self) -> None:
+        self.norm.changed.connect(self._on_norm_edited)
+        self.linthresh.edited.connect(self._on_linthresh_edited)
+        self.vcenter.edited.connect(self._on_vcenter_edited)
+        self.threshold.edited.connect(self._on_threshold_edited)
+        view = self.histogram_panel.view
+        view.dragged.connect(self._on_histogram_dragged)
+        view.released.connect(self._on_histogram_released)
+
+    def _connect_analysis(self, hm: Heatmap) -> None:
+        for name in _ANALYSIS_EVENTS:
+            getattr(hm.events, name).connect(self._on_heatmap_changed)
+
+    def _disconnect_analysis(self, hm: Heatmap) -> None:
+        for name in _ANALYSIS_EVENTS:
+            getattr(hm.events, name).disconnect(self._on_heatmap_changed)
+        # a measurement still running for ``hm`` will not report back (see _in_background):
+        # the next heatmap measures its own statistics and histogram
+        self._measuring = False
+
+    def _show_analysis(self, hm: Heatmap) -> None:
+        """Show the norm, its parameter, the threshold and the histogram of ``hm``."""
+        with self.norm.changed.blocked():
+            self.norm.value = hm.norm
+        mark_error(self.norm.native, None, _NORM_TIP)
+        self.linthresh.show_state(hm.linthresh)
+        self.vcenter.show_state(hm.vcenter)
+        self.linthresh.visible = hm.norm == "symlog"
+        self.vcenter.visible = hm.norm == "centered"
+        limits = hm.limits
+        data = self._counted_histogram(hm)
+        log_x = hm.norm == "log"
+        axis = None if data is None else (float(data[1][0]), float(data[1][-1]), log_x)
+        self.threshold.show_state(hm.threshold, None if limits is None else limits[0], axis)
+        view = self.histogram_panel.view
+        if data is None:
+            view.set_histogram(None, None, None)
+        else:
+            counts, edges = data
+            colours = hm.colours_of(bin_centres(edges, log_x))
+            view.set_histogram(counts, edges, colours, log_x=log_x)
+        view.set_lines(
+            None if limits is None else limits[0],
+            None if limits is None else limits[1],
+            hm.threshold,
+        )
+
+    def _counted_histogram(self, hm: Heatmap) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return ``hm.histogram()`` (counted once per mask and axis by the heatmap).
+
+        A large mask is counted in the background with its statistics first.
+        """
+        layer = hm.heatmap_layer
+        if layer is None or (self._heavy(layer) and (self._measuring or not hm.stats_measured)):
+            return None
+        return hm.histogram(HISTOGRAM_BINS)
+
+    def _legend_scale(self, hm: Heatmap) -> LegendScale:
+        return LegendScale(hm.norm, hm.linthresh, hm.vcenter, hm.threshold)
+
+    def _set_or_mark(self, field: Any, name: str, value: Any) -> None:
+        """Set a controller property; a refused value marks ``field`` with the reason."""
+        if self.heatmap is None:
+            return
+        if not self._call(setattr, self.heatmap, name, value) and self._refused is not None:
+            field.show_error(self._refused)
+
+    def _on_norm_edited(self, value: str) -> None:
+        if self.heatmap is None:
+            return
+        if not self._call(setattr, self.heatmap, "norm", value) and self._refused is not None:
+            mark_error(self.norm.native, self._refused, _NORM_TIP)
+
+    def _on_linthresh_edited(self, value: float) -> None:
+        self._set_or_mark(self.linthresh, "linthresh", value)
+
+    def _on_vcenter_edited(self, value: float) -> None:
+        self._set_or_mark(self.vcenter, "vcenter", value)
+
+    def _on_threshold_edited(self, value: float | None) -> None:
+        self._set_or_mark(self.threshold, "threshold", value)
+
+    def _on_histogram_dragged(self, name: str, value: float) -> None:
+        """Follow a dragged limit live where that is cheap; the rest waits for the release.
+
+        A limit costs no per-pixel work except under "centered"; a threshold costs a pass.
+        """
+        hm = self.heatmap
+        if hm is not None and name in ("vmin", "vmax") and hm.norm != "centered":
+            self._set(name, value)
+
+    def _on_histogram_released(self, name: str, value: float) -> None:
+        if self.heatmap is not None and getattr(self.heatmap, name) != value:
+            self._set(name, value)
 
     # long work ------------------------------------------------------------------------
 
