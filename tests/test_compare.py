@@ -254,3 +254,11 @@ def test_side_by_side_refuses_heatmaps_of_two_viewers(viewer):
     finally:
         b.close()
     assert math.isclose(a.origin[1], -0.5)
+
+
+def test_comparing_stays_on_the_napari_model_floor():
+    from _imports import QT, assert_fresh_interpreter_loads_none_of
+
+    assert_fresh_interpreter_loads_none_of(
+        "import napari_heatmap as n; n.difference, n.side_by_side", QT
+    )
