@@ -79,7 +79,7 @@ class LayerBinding:
             return
         s = hm._settings
         cmap = napari_colormap(s.colormap, s.transparent_low, is_constant(hm.limits))
-        clim = layer_contrast_limits(hm._display_limits())
+        clim = layer_contrast_limits(hm._layer_limits())
         with self.pushing():  # each set costs napari a thumbnail: set what changed
             if layer.colormap is not cmap:
                 layer.colormap = cmap
@@ -110,15 +110,14 @@ class LayerBinding:
         hm = self._hm
         if kind == "contrast_limits":
             clim = tuple(float(v) for v in layer.contrast_limits)
-            if clim == layer_contrast_limits(hm._display_limits()):
+            if clim == layer_contrast_limits(hm._layer_limits()):
                 return
             if self._is_auto_contrast(clim):  # napari's auto-contrast: limits from the data
                 hm._update(vmin=None, vmax=None)
                 self.push()  # the inferred limits, widened, whether they changed or not
                 return
-            vmin, vmax = limits_from_layer((clim[0], clim[1]))
-            scale = 1.0 if hm._field is None else hm._field.scale
-            hm._update(vmin=vmin / scale, vmax=vmax / scale)
+            vmin, vmax = hm._limits_from_layer(limits_from_layer((clim[0], clim[1])))
+            hm._update(vmin=vmin, vmax=vmax)
         elif kind == "colormap":
             choice, transparent_low = decode_colormap(layer.colormap)
             changes: dict[str, Any] = {"colormap": choice}
@@ -144,13 +143,13 @@ class LayerBinding:
                 )
 
     def _is_auto_contrast(self, clim: tuple[float, ...]) -> bool:
-        """Whether napari just set the contrast limits to the display field's range."""
-        field = self._hm._field
-        if field is None:
+        """Whether napari just set the contrast limits to the layer field's range."""
+        data = self._hm._picture.data
+        if data is None:
             return False
         if self._display_range is None:
             from napari.layers.utils.layer_utils import calc_data_range
 
-            lo, hi = calc_data_range(field.display)
+            lo, hi = calc_data_range(data)
             self._display_range = (float(lo), float(hi))
         return clim == self._display_range

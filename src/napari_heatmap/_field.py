@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _pipeline as pl
+from ._norms import LINEAR, Norm
 
 __all__ = ["STAT_PERCENTILES", "Field", "prepare"]
 
@@ -57,16 +58,76 @@ class Field:
         vmin: float | None,
         vmax: float | None,
         percentiles: tuple[float, float] = (0.0, 100.0),
+        norm: Norm = LINEAR,
     ) -> tuple[float, float] | None:
         """Return the limits actually used with these settings (None: nothing finite).
 
         A None limit is the ``percentiles`` of the finite values (their min / max for
         (0, 100)); the values are sorted once per mask, so a new percentile costs O(1).
+        Under ``norm`` "log" only the positive values count; under "centered" two inferred
+        limits are made symmetric about ``vcenter`` (behaviour §11).
+
+        Raises
+        ------
+        ValueError
+            Naming ``norm`` when "log" finds finite values but no positive one, or
+            ``vcenter`` when it is not strictly between the limits.
         """
-        robust = self.data_range
-        if robust is not None and percentiles != (0.0, 100.0):
-            robust = pl.robust_range(self.gray, self.data_range, percentiles, self.sorted_values)
-        return pl.infer_limits(robust, vmin, vmax)
+        if norm.kind == "log":
+            robust = self._positive_robust_range(percentiles)
+        else:
+            robust = self.data_range
+            if robust is not None and percentiles != (0.0, 100.0):
+                robust = pl.robust_range(
+                    self.gray, self.data_range, percentiles, self.sorted_values
+                )
+        limits = pl.infer_limits(robust, vmin, vmax)
+        if norm.kind == "centered" and limits is not None:
+            limits = _centred(limits, norm.vcenter, vmin is None and vmax is None)
+        return limits
+
+    def _positive_robust_range(
+        self, percentiles: tuple[float, float]
+    ) -> tuple[float, float] | None:
+        if self.data_range is None:
+            return None
+        if self.positive_range is None:
+            raise ValueError(
+                "norm='log' needs positive values, and heatmap_mask has none (its finite "
+                f"range is {self.data_range}); choose another norm"
+            )
+        if percentiles == (0.0, 100.0):
+            return self.positive_range
+        values = self.sorted_values
+        values = values[np.searchsorted(values, 0, side="right") :]
+        lo = pl.percentile_of_sorted(values, percentiles[0])
+        hi = pl.percentile_of_sorted(values, percentiles[1])
+        return lo, hi
+
+    @cached_property
+    def positive_range(self) -> tuple[float, float] | None:
+        """Min and max of the positive finite values of gray (None: there is none)."""
+        gray = self.gray
+        if self.data_range is None or self.data_range[1] <= 0:
+            return None
+        keep = gray > 0
+        if not self.all_finite:
+            keep &= np.isfinite(gray)
+        lo = gray.min(where=keep, initial=np.inf)
+        return float(lo), self.data_range[1]
+
+    def histogram(self, bins: int = 128, log: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return (counts, edges) of the finite values of gray, or None when there are none.
+
+        ``bins`` equal bins between the finite min and max; with ``log``, bins equal in
+        log10 between the positive min and max, over the positive values (None if none).
+        Measured once per mask and arguments.
+        """
+        key = (int(bins), bool(log))
+        cache = self.__dict__.setdefault("_histograms", {})
+        if key not in cache:
+            cache[key] = _histogram(self, *key)
+        return cache[key]
 
     @cached_property
     def sorted_values(self) -> np.ndarray:
@@ -100,6 +161,30 @@ class Field:
         """Return limits in the display field's units (times :attr:`scale`)."""
         return pl.scaled(limits, self.scale)
 
+    def layer_field(
+        self, norm: Norm, limits: tuple[float, float] | None, threshold: float | None
+    ) -> np.ndarray:
+        """Return what the heatmap layer holds: the display field, normed and thresholded.
+
+        The display field itself under the linear norm (or vmin == vmax) with no threshold;
+        else a new array: the norm's layer field (see :meth:`Norm.layer_field`) with NaN
+        where the display value is below ``threshold`` (one pass over the pixels).
+        """
+        display = self.display
+        plain = limits is None or norm.linear or pl.is_constant(limits)
+        if plain and threshold is None:
+            return display
+        if plain:
+            out = display.copy()
+        else:
+            assert limits is not None
+            scale = self.scale
+            out = norm.layer_field(display if scale == 1.0 else display / scale, limits)
+        if threshold is not None:
+            with np.errstate(invalid="ignore"):
+                out[display < threshold * self.scale] = np.nan
+        return out
+
     def reblurred(
         self, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None
     ) -> Field:
@@ -108,7 +193,8 @@ class Field:
             self.gray, blur_ksize, blur_function, self.data_range, self.all_finite
         )
         out = Field(self.mask, self.gray, self.data_range, self.all_finite, display)
-        for name in ("sorted_values", "stats"):  # same raw values: keep what was measured
+        # the same raw values: keep what was measured
+        for name in ("sorted_values", "stats", "positive_range", "_histograms"):
             if name in self.__dict__:
                 out.__dict__[name] = self.__dict__[name]
         return out
@@ -128,3 +214,49 @@ def prepare(
     data_range, all_finite = pl.finite_stats(gray)
     display = pl.display_field(gray, blur_ksize, blur_function, data_range, all_finite)
     return Field(mask, gray, data_range, all_finite, display)
+
+
+def _centred(
+    limits: tuple[float, float], vcenter: float, both_inferred: bool
+) -> tuple[float, float]:
+    """Apply the "centered" norm's rules to limits (behaviour §11)."""
+    lo, hi = limits
+    if both_inferred:
+        reach = max(vcenter - lo, hi - vcenter)
+        lo, hi = vcenter - reach, vcenter + reach
+    if lo == hi or lo < vcenter < hi:
+        return lo, hi
+    raise ValueError(
+        f"norm='centered' needs vmin < vcenter < vmax; got vmin={lo!r}, vcenter={vcenter!r}, "
+        f"vmax={hi!r} (set vcenter between the limits, or the limits around it)"
+    )
+
+
+def _histogram(field: Field, bins: int, log: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    if bins < 1:
+        raise ValueError(f"bins must be a positive int; got {bins!r}")
+    rng = field.positive_range if log else field.data_range
+    if rng is None:
+        return None
+    gray = field.gray
+    keep = np.isfinite(gray) if not field.all_finite else None
+    if log:
+        keep = gray > 0 if keep is None else keep & (gray > 0)
+    values = gray if keep is None else gray[keep]
+    if log:
+        lo, hi = _spread(np.log10(rng[0]), np.log10(rng[1]))
+        edges = 10.0 ** np.linspace(lo, hi, bins + 1)
+        edges[0], edges[-1] = min(edges[0], rng[0]), max(edges[-1], rng[1])
+    else:
+        lo, hi = _spread(*rng)
+        edges = np.linspace(lo, hi, bins + 1)
+    counts, edges = np.histogram(values, bins=edges)
+    return counts.astype(np.int64), edges.astype(np.float64)
+
+
+def _spread(lo: float, hi: float) -> tuple[float, float]:
+    """Give one value a bin of its own: (lo, hi) widened when they are equal."""
+    if hi > lo:
+        return lo, hi
+    pad = max(0.5, abs(lo) * 2.0**-40)
+    return lo - pad, hi + pad

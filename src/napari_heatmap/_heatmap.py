@@ -20,7 +20,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -72,6 +72,10 @@ _EVENTS = {
     "height": ("frame",),
     "blending": ("blending",),
     "visible": ("visible",),
+    "norm": ("norm", "limits"),
+    "linthresh": ("norm", "limits"),
+    "vcenter": ("norm", "limits"),
+    "threshold": ("threshold",),
 }
 
 
@@ -130,13 +134,24 @@ class Heatmap:
     percentiles : (float, float)
         An inferred (None) vmin / vmax is this percentile of the finite values of the mask
         (NumPy's default method), so ``(2, 98)`` ignores outliers; ``(0, 100)``: min and max.
+    norm : {"linear", "log", "symlog", "centered"}
+        How a display value becomes a colour: t as matplotlib's ``Normalize``, ``LogNorm``,
+        ``SymLogNorm(linthresh, linscale=1, base=10)`` or ``TwoSlopeNorm(vcenter)`` computes
+        it (behaviour §11).
+    linthresh : float
+        The "symlog" norm's linear range around 0 (> 0).
+    vcenter : float
+        The "centered" norm's centre; two inferred limits are made symmetric about it.
+    threshold : float or None
+        Display values below it are transparent, whatever the norm.
 
     Attributes
     ----------
     events : napari.utils.events.EmitterGroup
         Emits ``mask``, ``background``, ``colormap``, ``vmin``, ``vmax``, ``limits``,
         ``transparent_low``, ``opacity``, ``blur``, ``frame``, ``blending``, ``visible``,
-        ``click`` and ``closed`` — for changes from code and from napari's layer controls.
+        ``percentiles``, ``norm`` (norm, linthresh or vcenter), ``threshold``, ``click`` and
+        ``closed`` — for changes from code and from napari's layer controls.
     viewer : napari.components.ViewerModel or None
         The viewer drawn into; None after :meth:`close`.
     """
@@ -158,6 +173,10 @@ class Heatmap:
         viewer: ViewerModel | None = None,
         origin: tuple[float, float] | None = None,
         percentiles: tuple[float, float] = (0.0, 100.0),
+        norm: str = "linear",
+        linthresh: float = 1.0,
+        vcenter: float = 0.0,
+        threshold: float | None = None,
     ) -> None:
         # Validate and compute everything before touching any viewer: a failed call adds nothing.
         settings = Settings().replace(
@@ -170,6 +189,10 @@ class Heatmap:
             blur_ksize=blur_ksize,
             blur_function=blur_function,
             percentiles=percentiles,
+            norm=norm,
+            linthresh=linthresh,
+            vcenter=vcenter,
+            threshold=threshold,
         )
         background = None if background_image is None else load_background(background_image)
         field = None if heatmap_mask is None else self._prepare(heatmap_mask, settings)
@@ -261,6 +284,7 @@ class Heatmap:
         self._background = background
         self._field = field
         self._limits = limits
+        self._picture = _picture(None, field, settings, limits)
         self._origin = origin
         _check_frame(
             self._natural_size(),
@@ -291,6 +315,8 @@ class Heatmap:
             frame=Event,
             blending=Event,
             visible=Event,
+            norm=Event,
+            threshold=Event,
             click=Event,
             closed=Event,
         )
@@ -342,6 +368,12 @@ class Heatmap:
     blur_ksize = _Setting("Gaussian blur kernel (odd ints), or None for no blur.")
     blur_function = _Setting("Custom blur function (wins over :attr:`blur_ksize`), or None.")
     width = _Setting("Frame width in world units (None: natural size).")
+    norm = _Setting(
+        'How values become colours: "linear", "log", "symlog" or "centered" (behaviour §11).'
+    )
+    linthresh = _Setting('The "symlog" norm\'s linear range around 0 (> 0).')
+    vcenter = _Setting('The "centered" norm\'s centre.')
+    threshold = _Setting("Display values below it are transparent (None: no threshold).")
     height = _Setting("Frame height in world units (None: natural size).")
 
     @property
@@ -484,13 +516,14 @@ class Heatmap:
         if ready is not None and field is ready and field.data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
         limits = _limits_for(field, s)
+        picture = _picture(None, field, s, limits)
         natural = (
             self._background.shape[:2]
             if self._background is not None
             else (None if field is None else field.gray.shape)
         )
         _check_frame(natural, s.width, s.height, [None if field is None else field.gray.shape])
-        self._field, self._limits = field, limits
+        self._field, self._limits, self._picture = field, limits, picture
         self._binding.forget_field()
         self._mask_source = None
         self._clear_click()
@@ -659,14 +692,62 @@ class Heatmap:
         """
         if self._field is None:
             raise ValueError("to_rgba: there is no heatmap_mask")
+        return self._colour(self._field.display, self._field.scale)
+
+    def colours_of(self, values: Any) -> np.ndarray:
+        """Return the RGBA (uint8, shape ``(..., 4)``) the screen gives these display values.
+
+        With the current limits, norm, colormap, ``transparent_low`` and threshold: what the
+        legend and the dock's histogram paint. All transparent without limits.
+        """
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"colours_of expects numbers; got {values!r}") from None
+        return self._colour(arr, 1.0)
+
+    def histogram(self, bins: int = 128) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return (counts, edges) of the mask's finite raw values, or None when there are none.
+
+        ``bins`` equal bins between the finite min and max; under ``norm="log"`` bins equal
+        in log10 over the positive values. Measured once per mask and ``bins`` (one pass).
+        """
+        if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+            raise ValueError(f"bins must be a positive int; got {bins!r}")
+        if self._field is None:
+            return None
+        return self._field.histogram(int(bins), log=self._settings.norm == "log")
+
+    def _colour(self, display: np.ndarray, scale: float) -> np.ndarray:
         s = self._settings
         return pl.rgba_from_display(
-            self._field.display, self._display_limits(), s.colormap, s.transparent_low
+            display,
+            self._limits,
+            s.colormap,
+            s.transparent_low,
+            norm=s.norm_spec,
+            threshold=s.threshold,
+            scale=scale,
         )
 
-    def _display_limits(self) -> tuple[float, float] | None:
-        """Return the limits in the display field's units (see ``_pipeline.display_scale``)."""
-        return self._limits if self._field is None else self._field.display_limits(self._limits)
+    def _layer_limits(self) -> tuple[float, float] | None:
+        """Return the limits in the layer field's units (display units, or the norm's)."""
+        limits, field = self._limits, self._field
+        if limits is None or field is None:
+            return limits
+        norm = self._settings.norm_spec
+        if norm.linear or pl.is_constant(limits):
+            return field.display_limits(limits)
+        return norm.layer_limits(limits)
+
+    def _limits_from_layer(self, layer_limits: tuple[float, float]) -> tuple[float, float]:
+        """Return data limits for limits in the layer field's units (napari's slider)."""
+        field, limits = self._field, self._limits
+        norm = self._settings.norm_spec
+        if field is None or limits is None or norm.linear or pl.is_constant(limits):
+            scale = 1.0 if field is None else field.scale
+            return layer_limits[0] / scale, layer_limits[1] / scale
+        return norm.limits_from_layer(layer_limits, limits)
 
     def layer_metadata(self, role: str) -> dict[str, Any]:
         """Return the metadata that marks a layer as this heatmap's (``role``: its part)."""
@@ -731,6 +812,7 @@ class Heatmap:
                     else field.reblurred(new.blur_ksize, new.blur_function)
                 )
         limits = _limits_for(field, new)
+        picture = _picture(self._picture, field, new, limits)
         if "width" in changed or "height" in changed:
             _check_frame(
                 self._natural_size(),
@@ -738,17 +820,16 @@ class Heatmap:
                 new.height,
                 [None if field is None else field.gray.shape],
             )
-        before = (self._settings, self._field, self._limits)
-        self._settings, self._field, self._limits = new, field, limits
+        before = (self._settings, self._field, self._limits, self._picture)
+        self._settings, self._field, self._limits, self._picture = new, field, limits, picture
+        repainted = picture.data is not before[3].data
         try:
-            self._show(
-                reblurred=field is not before[1], placed="width" in changed or "height" in changed
-            )
+            self._show(repainted=repainted, placed="width" in changed or "height" in changed)
         except Exception as exc:  # napari refused it: put everything back as it was
-            self._settings, self._field, self._limits = before
+            self._settings, self._field, self._limits, self._picture = before
             self._binding.forget_field()
             try:
-                self._show(reblurred=field is not before[1], placed=True)
+                self._show(repainted=repainted, placed=True)
             except Exception:
                 logger.exception("napari-heatmap: could not restore the heatmap layer")
             raise ValueError(
@@ -765,13 +846,13 @@ class Heatmap:
             )
             self._emit(name, value)
 
-    def _show(self, *, reblurred: bool, placed: bool) -> None:
-        """Make the layers show the committed state (the field too when it was re-blurred)."""
-        if reblurred:
+    def _show(self, *, repainted: bool, placed: bool) -> None:
+        """Make the layers show the committed state (the field too when it changed)."""
+        if repainted:
             self._binding.forget_field()
-            if self.heatmap_layer is not None and self._field is not None:
+            if self.heatmap_layer is not None and self._picture.data is not None:
                 with self._binding.pushing():
-                    self.heatmap_layer.data = self._field.display
+                    self.heatmap_layer.data = self._picture.data
         self._binding.push()
         if placed:
             self._place_layers()
@@ -829,13 +910,15 @@ class Heatmap:
             self._interaction.disconnect()
             self._clear_click()
             return
-        display = self._field.display
+        display = self._picture.data
+        assert display is not None
         if self.heatmap_layer is None:
             s = self._settings
             kwargs = heatmap_layer_kwargs(
                 colormap=s.colormap,
                 transparent_low=s.transparent_low,
-                limits=self._display_limits(),
+                limits=self._layer_limits(),
+                constant=pl.is_constant(self._limits),
                 opacity=s.opacity / 100.0,
                 metadata=self.layer_metadata("heatmap")[LAYER_KEY],
                 transform=self._transform(display.shape),  # placed before napari fits the view
@@ -936,6 +1019,7 @@ class Heatmap:
             self.heatmap_layer = None
             self._interaction.disconnect()
             self._field, self._limits = None, None
+            self._picture = _picture(None, None, self._settings, None)
             self._binding.forget_field()
             self._clear_click()
             self._emit("mask", None)
@@ -945,10 +1029,40 @@ class Heatmap:
 
 
 def _limits_for(field: Field | None, s: Settings) -> tuple[float, float] | None:
-    """Return the limits a field is shown with under settings ``s`` (behaviour §2.2)."""
+    """Return the limits a field is shown with under settings ``s`` (behaviour §2.2, §11)."""
     if field is None:
         return pl.infer_limits(None, s.vmin, s.vmax)
-    return field.limits(s.vmin, s.vmax, s.percentiles)
+    return field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
+
+
+class _Picture(NamedTuple):
+    """What the heatmap layer holds, with what it was made from."""
+
+    field: Field | None
+    key: tuple[Any, ...]
+    data: np.ndarray | None
+
+
+def _picture(
+    old: _Picture | None, field: Field | None, s: Settings, limits: tuple[float, float] | None
+) -> _Picture:
+    """Return the layer's field for these settings, reusing ``old`` when nothing it needs changed.
+
+    Under the linear norm with no threshold it is the display field itself; a norm or a
+    threshold costs one pass when it changes ("centered" also when the limits do).
+    """
+    if field is None:
+        return _Picture(None, (), None)
+    norm = s.norm_spec
+    plain = limits is None or norm.linear or pl.is_constant(limits)
+    key = (
+        None if plain else norm,
+        s.threshold,
+        limits if not plain and norm.follows_limits else None,
+    )
+    if old is not None and old.field is field and old.key == key:
+        return old
+    return _Picture(field, key, field.layer_field(norm, limits, s.threshold))
 
 
 def _check_frame(

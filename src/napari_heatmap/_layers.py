@@ -185,17 +185,22 @@ def heatmap_layer_kwargs(
     limits: tuple[float, float] | None,
     opacity: float,
     metadata: dict[str, Any],
+    constant: bool | None = None,
     name: str = "Heatmap",
     transform: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """Return ``add_image`` keyword arguments of a heatmap layer: the one recipe.
 
     Used by the controller, the sample and the reader, so that every heatmap layer is
-    coloured, limited and blended the same way. ``opacity`` is 0-1 (napari's unit).
+    coloured, limited and blended the same way. ``opacity`` is 0-1 (napari's unit);
+    ``limits`` are in the layer field's units; ``constant`` (vmin == vmax) defaults to
+    whether they are equal.
     """
+    if constant is None:
+        constant = is_constant(limits)
     return {
         "name": name,
-        "colormap": napari_colormap(colormap, transparent_low, is_constant(limits)),
+        "colormap": napari_colormap(colormap, transparent_low, constant),
         "contrast_limits": layer_contrast_limits(limits),
         "opacity": opacity,
         "blending": "translucent",

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ._colormaps import choose_colormap
+from ._norms import LINEAR, Norm
 
 __all__ = [
     "BlurFunction",
@@ -466,20 +467,27 @@ def is_constant(limits: tuple[float, float] | None) -> bool:
 
 
 def colour_indices(
-    display: np.ndarray, limits: tuple[float, float]
+    display: np.ndarray,
+    limits: tuple[float, float],
+    norm: Norm = LINEAR,
+    scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return LUT indices (uint8) and t in [0, 1] for a display field (behaviour §2.4).
+    """Return LUT indices (uint8) and t in [0, 1] for a display field (behaviour §2.4, §11).
 
-    NaN pixels get index 0 and t = NaN.
+    ``limits`` are in data units; the display field holds data units times ``scale`` (see
+    :func:`display_scale`). NaN pixels get index 0 and t = NaN.
     """
-    lo, hi = limits
     d = display.astype(np.float64, copy=False)
-    if is_constant(limits):
+    if is_constant(limits):  # vmin == vmax: the middle colour under every norm
         t = np.where(np.isnan(d), np.nan, 0.5)
         idx = np.full(d.shape, MIDDLE_INDEX, np.uint8)
         return idx, t
-    with np.errstate(invalid="ignore"):
-        t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)  # display_scale keeps hi - lo finite
+    if norm.linear:
+        lo, hi = scaled(limits, scale)  # type: ignore[misc]
+        with np.errstate(invalid="ignore"):
+            t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)  # display_scale keeps hi - lo finite
+    else:
+        t = np.clip(norm.t(d if scale == 1.0 else d / scale, limits), 0.0, 1.0)
     # floor(255 t + 0.5): halves round up, as the GPU's uniform colour bins do
     idx = np.floor(np.nan_to_num(t, nan=0.0) * 255.0 + 0.5).astype(np.uint8)
     return idx, t
@@ -494,29 +502,39 @@ def rgba_from_display(
     limits: tuple[float, float] | None,
     colormap: object,
     transparent_low: bool,
+    *,
+    norm: Norm = LINEAR,
+    threshold: float | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
-    """Colour a display field with the rule of behaviour §2.4-§2.5: the one recipe.
+    """Colour a display field with the rule of behaviour §2.4-§2.5 and §11: the one recipe.
 
-    The colour of a value is the colormap's table entry at ``floor(255 t + 0.5)``; NaN is
-    transparent; with ``transparent_low`` so is t < 1/255, except when vmin == vmax (every
-    finite value gets the middle colour). The napari colormap (``_layers.py``) and the
-    legend draw with this rule too. ``limits`` are in the display field's units. Works in
-    strips of rows, so its scratch memory stays small beside the (H, W, 4) result.
+    The colour of a value is the colormap's table entry at ``floor(255 t + 0.5)``, t as the
+    ``norm`` computes it; NaN is transparent; with ``transparent_low`` so is t < 1/255,
+    except when vmin == vmax (every finite value gets the middle colour); so are display
+    values below ``threshold``. The napari colormap (``_layers.py``) and the legend draw with
+    this rule too. ``limits`` and ``threshold`` are in data units, the display field in data
+    units times ``scale``. Works in strips of rows, so its scratch memory stays small beside
+    the (..., 4) result.
     """
     out = np.zeros((*display.shape, 4), np.uint8)
     if limits is None:
         return out
     table = choose_colormap(colormap).table
     hide_low = transparent_low and not is_constant(limits)
-    step = max(1, _COLOUR_PIXELS // max(1, display.shape[1]))
-    for r0 in range(0, display.shape[0], step):
+    flat = display.reshape(-1, display.shape[-1]) if display.ndim > 1 else display[None]
+    rgba = out.reshape(*flat.shape, 4)
+    step = max(1, _COLOUR_PIXELS // max(1, flat.shape[1]))
+    for r0 in range(0, flat.shape[0], step):
         rows = slice(r0, r0 + step)
-        idx, t = colour_indices(display[rows], limits)
-        strip = out[rows]
+        idx, t = colour_indices(flat[rows], limits, norm, scale)
+        strip = rgba[rows]
         strip[...] = table[idx]
         hidden = np.isnan(t)
         if hide_low:
             hidden |= t < 1.0 / 255.0
+        if threshold is not None:
+            hidden |= flat[rows] < threshold * scale
         strip[..., 3][hidden] = 0
     return out
 
@@ -531,11 +549,15 @@ def mask_to_rgba(
     blur_function: BlurFunction | None = None,
     *,
     percentiles: tuple[float, float] = (0.0, 100.0),
+    norm: str = "linear",
+    linthresh: float = 1.0,
+    vcenter: float = 0.0,
+    threshold: float | None = None,
 ) -> np.ndarray:
     """Render a mask to an RGBA image, with no viewer, no Qt and no GPU.
 
     The picture is the one the napari layer shows (before layer opacity): see the
-    behaviour §2 for every rule.
+    behaviour §2 and §11 for every rule.
 
     Parameters
     ----------
@@ -555,26 +577,46 @@ def mask_to_rgba(
     percentiles : (float, float)
         An inferred (None) vmin / vmax is this percentile of the finite values (NumPy's
         default method); ``(0, 100)`` is their minimum and maximum.
+    norm : {"linear", "log", "symlog", "centered"}
+        How a display value becomes t (matplotlib's norms; behaviour §11).
+    linthresh : float
+        The "symlog" norm's linear range (> 0).
+    vcenter : float
+        The "centered" norm's centre.
+    threshold : float or None
+        Display values below it are transparent.
 
     Returns
     -------
     numpy.ndarray
         (H, W, 4) uint8 RGBA (not OpenCV's BGRA).
     """
-    gray = reduce_mask(mask)
+    from ._field import prepare
+    from ._settings import Settings
+
     choice = choose_colormap(colormap)  # validates the colormap before any work
-    if not isinstance(transparent_low, bool | np.bool_):
-        raise TypeError(f"transparent_low must be True or False; got {transparent_low!r}")
-    lo = validate_limit("vmin", vmin)
-    hi = validate_limit("vmax", vmax)
-    ksize = validate_blur_ksize(blur_ksize)
-    func = validate_blur_function(blur_function)
-    pcts = validate_percentiles(percentiles)
-    data_range, all_finite = finite_stats(gray)
-    limits = infer_limits(robust_range(gray, data_range, pcts), lo, hi)
-    display = display_field(gray, ksize, func, data_range, all_finite)
+    s = Settings(colormap=choice).replace(
+        transparent_low=transparent_low,
+        vmin=vmin,
+        vmax=vmax,
+        blur_ksize=blur_ksize,
+        blur_function=blur_function,
+        percentiles=percentiles,
+        norm=norm,
+        linthresh=linthresh,
+        vcenter=vcenter,
+        threshold=threshold,
+    )
+    field = prepare(mask, s.blur_ksize, s.blur_function)
+    limits = field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
     return rgba_from_display(
-        display, scaled(limits, display_scale(data_range)), choice, bool(transparent_low)
+        field.display,
+        limits,
+        choice,
+        s.transparent_low,
+        norm=s.norm_spec,
+        threshold=s.threshold,
+        scale=field.scale,
     )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _pipeline as pl
 from ._colormaps import ColormapChoice, choose_colormap
+from ._norms import Norm, validate_linthresh, validate_norm, validate_threshold, validate_vcenter
 from ._placement import validate_size
 
 __all__ = ["BLENDINGS", "Settings", "validate_bool", "validate_opacity"]
@@ -64,6 +65,10 @@ _VALIDATORS: dict[str, Any] = {
     "blending": validate_blending,
     "percentiles": pl.validate_percentiles,
     "visible": lambda v: validate_bool("visible", v),
+    "norm": validate_norm,
+    "linthresh": validate_linthresh,
+    "vcenter": validate_vcenter,
+    "threshold": validate_threshold,
 }
 
 
@@ -83,6 +88,15 @@ class Settings:
     blending: str = "translucent"
     visible: bool = True
     percentiles: tuple[float, float] = (0.0, 100.0)
+    norm: str = "linear"
+    linthresh: float = 1.0
+    vcenter: float = 0.0
+    threshold: float | None = None
+
+    @property
+    def norm_spec(self) -> Norm:
+        """The norm with its parameter."""
+        return Norm(self.norm, self.linthresh, self.vcenter)
 
     def replace(self, **changes: Any) -> Settings:
         """Return these settings with ``changes`` validated and applied; raise if one is bad.
@@ -101,4 +115,12 @@ class Settings:
             raise ValueError(
                 f"vmin must not be greater than vmax; got vmin={new.vmin!r} > vmax={new.vmax!r}"
             )
+        if new.norm == "log":
+            for name in ("vmin", "vmax"):
+                value = getattr(new, name)
+                if value is not None and value <= 0:
+                    raise ValueError(
+                        f"norm='log' needs positive limits; got {name}={value!r} (set {name} "
+                        "to None or a positive number, or choose another norm)"
+                    )
         return new
