@@ -92,14 +92,19 @@ def test_difference_colours_on_screen_are_mask_to_rgba_of_the_difference(shown, 
     want = mask_to_rgba(ma - mb, colormap="PiYG", norm="centered", vcenter=0.0, blur_ksize=None)
     lo, hi = d.limits
     assert lo == -hi  # symmetric about 0
-    for y, x in [(3, 4), (20, 30), (39, 59), (10, 50), (33, 12)]:
-        assert close(shot_pixel(shown, shot, (y, x)), want[y, x, :3]), (y, x)
-    # white at 0, pink below, green above: a diverging table, not OpenCV's
-    table = colormap_lut("PiYG")
-    assert close(table[128, :3], (247, 247, 246))
-    zero = np.argmin(np.abs(ma - mb))
-    y0, x0 = np.unravel_index(zero, ma.shape)
-    assert close(shot_pixel(shown, shot, (y0, x0)), table[128, :3], tol=12)
+    for y in range(0, 40, 3):
+        for x in range(0, 60, 3):
+            assert close(shot_pixel(shown, shot, (y, x)), want[y, x, :3]), (y, x)
+    # napari's PiYG: near-white at 0, pink below, green above
+    from napari.utils.colormaps import ensure_colormap
+
+    piyg = (ensure_colormap("PiYG").map(np.array([0.0, 0.5, 1.0]))[:, :3] * 255).round()
+    y0, x0 = np.unravel_index(np.argmin(np.abs(ma - mb)), ma.shape)
+    y1, x1 = np.unravel_index(np.argmin(ma - mb), ma.shape)
+    y2, x2 = np.unravel_index(np.argmax(ma - mb), ma.shape)
+    assert close(shot_pixel(shown, shot, (y0, x0)), piyg[1], tol=12)
+    assert close(shot_pixel(shown, shot, (y1, x1)), piyg[0], tol=12)
+    assert close(shot_pixel(shown, shot, (y2, x2)), piyg[2], tol=12)
 
 
 def three(viewer):
