@@ -14,6 +14,7 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton, Select
 from napari.utils.notifications import show_error
 from qtpy.QtCore import QTimer
 
+from .. import _registry
 from .._compare import Arrangement, difference, side_by_side
 from .._heatmap import Heatmap
 
@@ -76,9 +77,10 @@ class ComparePanel(Container):
 
     def _choices(self, _: Any = None) -> list[tuple[str, Heatmap]]:
         """Return the viewer's open heatmaps that have a mask, by their layer's name."""
+        # the registry's list as it is: adopting layers is the dock's and the watcher's job
         return [
             (hm.heatmap_layer.name, hm)
-            for hm in Heatmap.instances(self.viewer)
+            for hm in _registry.heatmaps(self.viewer)
             if hm.heatmap_layer is not None
         ]
 
