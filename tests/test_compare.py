@@ -262,3 +262,12 @@ def test_comparing_stays_on_the_napari_model_floor():
     assert_fresh_interpreter_loads_none_of(
         "import napari_heatmap as n; n.difference, n.side_by_side", QT
     )
+
+
+def test_difference_lies_over_a_whatever_its_background(viewer):
+    a = Heatmap(np.zeros((8, 12, 3), np.uint8), np.ones((4, 6)), viewer=viewer, origin=(3, 4))
+    d = difference(a, np.zeros((4, 6)))
+    assert d.width is None and d.height is None  # natural, as a's: the dock says "auto"
+    bare = difference(a, np.zeros((4, 6)), background_image=None)
+    for hm in (d, bare):
+        assert hm.frame == a.frame == (8.0, 12.0) and hm.origin == a.origin

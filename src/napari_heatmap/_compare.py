@@ -168,11 +168,15 @@ def difference(a: Any, b: Any, **heatmap_keywords: Any) -> Heatmap:
             background_image=hm.background_image,
             blur_ksize=hm.blur_ksize,
             blur_function=hm.blur_function,
-            width=hm.frame[1] if hm.frame is not None else None,
-            height=hm.frame[0] if hm.frame is not None else None,
+            width=hm.width,  # as set: a's natural size (None) stays natural
+            height=hm.height,
             origin=hm.origin,
             viewer=hm.viewer,
         )
+        given = heatmap_keywords.keys()
+        if "background_image" in given and not {"width", "height"} & given and hm.frame:
+            # another background (or none) would change the natural frame: keep a's
+            keywords.update(width=hm.frame[1], height=hm.frame[0])
     elif right.heatmap is not None:
         keywords["viewer"] = right.heatmap.viewer
     keywords.update(heatmap_keywords)
