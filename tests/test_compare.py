@@ -271,3 +271,13 @@ def test_difference_lies_over_a_whatever_its_background(viewer):
     bare = difference(a, np.zeros((4, 6)), background_image=None)
     for hm in (d, bare):
         assert hm.frame == a.frame == (8.0, 12.0) and hm.origin == a.origin
+
+
+def test_difference_of_an_array_and_a_heatmap_lies_over_the_heatmap(viewer):
+    b = Heatmap(heatmap_mask=np.arange(6.0).reshape(2, 3), viewer=viewer, origin=(10, 20))
+    b.width = 30  # frame 20 × 30 at (10, 20)
+    ma = np.zeros((4, 6))  # twice as fine over the same frame: b's pixel (i // 2, j // 2)
+    d = difference(ma, b)
+    np.testing.assert_array_equal(d.heatmap_mask, -np.kron(b.heatmap_mask, np.ones((2, 2))))
+    assert d.frame == b.frame and d.origin == b.origin and d.viewer is viewer
+    assert d.heatmap_layer.name == "a − Heatmap"

@@ -189,3 +189,8 @@ def test_dock_compare_panel_makes_a_difference_and_a_row(shown, qtbot):
     assert (c.click_y, c.click_x, c.click_value) == (7, 13, 2.0)
     panel.undo_button.native.click()
     assert c.origin == (-0.5, -0.5) and not panel.undo_button.enabled
+    # one heatmap left: nothing to compare
+    b.close()
+    c.close()
+    qtbot.waitUntil(lambda: not panel.difference_button.enabled, timeout=2000)
+    assert not panel.side_by_side_button.enabled and list(panel.first.choices) == [a]

@@ -139,7 +139,8 @@ def difference(a: Any, b: Any, **heatmap_keywords: Any) -> Heatmap:
         ``norm="centered"`` at ``vcenter=0`` with both limits inferred (so symmetric about
         0), ``colormap="PiYG"`` (diverging: white at 0); and, when ``a`` is a heatmap, its
         background, blur, frame (``width``, ``height``, ``origin``) and viewer — the
-        difference lies exactly over ``a``. Otherwise ``b``'s viewer, then napari's choice.
+        difference lies exactly over ``a``; when only ``b`` is a heatmap, its frame and
+        viewer (over ``b``); for two arrays, the current viewer.
 
     Returns
     -------
@@ -177,8 +178,10 @@ def difference(a: Any, b: Any, **heatmap_keywords: Any) -> Heatmap:
         if "background_image" in given and not {"width", "height"} & given and hm.frame:
             # another background (or none) would change the natural frame: keep a's
             keywords.update(width=hm.frame[1], height=hm.frame[0])
-    elif right.heatmap is not None:
-        keywords["viewer"] = right.heatmap.viewer
+    elif right.heatmap is not None and right.heatmap.frame is not None:
+        # an array a lies where b lies (that is how it was compared): so does a − b
+        hm, frame = right.heatmap, right.heatmap.frame
+        keywords.update(viewer=hm.viewer, width=frame[1], height=frame[0], origin=hm.origin)
     keywords.update(heatmap_keywords)
     keywords["heatmap_mask"] = diff
     out = Heatmap(**keywords)

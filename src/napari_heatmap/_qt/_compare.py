@@ -100,10 +100,11 @@ class ComparePanel(Container):
                 self.second.value = self.first.choices[1]
         self.difference_button.enabled = count > 1
         self.side_by_side_button.enabled = count > 1
-        arrangement = self.arrangement
-        self.undo_button.enabled = arrangement is not None and any(
-            hm.viewer is not None for hm in arrangement.heatmaps
-        )
+        if self.arrangement is not None and all(
+            hm.viewer is None for hm in self.arrangement.heatmaps
+        ):
+            self.arrangement = None  # nothing left to put back: let go of the heatmaps
+        self.undo_button.enabled = self.arrangement is not None
 
     def _on_difference(self, _: Any = None) -> None:
         a, b = self.first.value, self.second.value
