@@ -49,6 +49,18 @@ COLOUR_SETTERS: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("percentiles", ((1, 99), (2, 98))),  # the warm-up sorts the values once; then O(1)
 )
 BLUR_SETTER: tuple[str, tuple[Any, ...]] = ("blur_ksize", ((7, 7), (5, 5)))
+# issue 10: a norm or a threshold change is one pass over the display field (by design)
+ONE_PASS_SETTERS: tuple[tuple[str, tuple[Any, ...], str], ...] = (
+    ("threshold", (0.3, 0.4), "one pass: NaN below it, exact on screen"),
+    ("norm", ("log", "symlog"), "one pass: the layer holds the norm's transform"),
+)
+# under a non-linear norm the limits stay two layer attributes
+LOG_SETTERS: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    ("vmin", (0.1, 0.2)),
+    ("vmax", (0.8, 0.9)),
+    ("percentiles", ((1, 99), (2, 98))),
+    ("colormap", ("turbo", "jet")),
+)
 # napari's layer controls as they set the heatmap layer: (row, layer attribute, values, note)
 NAPARI_CONTROLS: tuple[tuple[str, str, tuple[Any, ...], str], ...] = (
     (
@@ -305,6 +317,21 @@ def bench_setters(cfg: Config) -> tuple[list[Row], dict[str, Timing]]:
             t = measure(lambda: setattr(layer, attr, nxt()), cfg.repeats, cfg.warmup)  # noqa: B023
             times[f"napari {name}"] = t
             rows.append(timing_row(f"napari control: {name}", sq(side), t, note))
+        display = hm._field.display
+        t = measure(lambda: np.where(display < 0.35, np.nan, display), cfg.repeats, cfg.warmup)
+        times["pass one pass"] = t
+        rows.append(timing_row("reference: one NumPy pass", sq(side), t, "np.where over the field"))
+        for name, values, note in ONE_PASS_SETTERS:
+            nxt = alternate(*values)
+            t = measure(lambda: setattr(hm, name, nxt()), cfg.repeats, cfg.warmup)  # noqa: B023
+            times[f"pass {name}"] = t
+            rows.append(timing_row(f"setter {name}", sq(side), t, note))
+        hm.threshold, hm.norm = None, "log"
+        for name, values in LOG_SETTERS:
+            nxt = alternate(*values)
+            t = measure(lambda: setattr(hm, name, nxt()), cfg.repeats, cfg.warmup)  # noqa: B023
+            times[f"log {name}"] = t
+            rows.append(timing_row(f"setter {name} (norm='log')", sq(side), t))
     return rows, times
 
 
@@ -656,8 +683,33 @@ def target_rows(
             row.status = status(cost <= 4, extra)
             rows.append(row)
         colour = {
-            k: v for k, v in setters.items() if k != BLUR_SETTER[0] and not k.startswith("napari ")
+            k: v
+            for k, v in setters.items()
+            if k != BLUR_SETTER[0] and not k.startswith(("napari ", "pass ", "log "))
         }
+        under_log = {k: v for k, v in setters.items() if k.startswith("log ")}
+        if under_log:
+            slow = max(under_log, key=lambda k: under_log[k].median)
+            speedup(
+                f"target: set_heatmap / slowest setter under log ({slow[4:]})",
+                s,
+                under_log[slow],
+                100,
+                extra=True,
+            )
+        for name in ("threshold", "norm"):
+            if f"pass {name}" in setters:
+                t, one = setters[f"pass {name}"], setters["pass one pass"]
+                row = ratio_row(
+                    f"target: {name} change / one NumPy pass",
+                    size,
+                    t.median / one.median,
+                    t.min / one.min,
+                    "≤ 10x (one pass + napari)",
+                    False,
+                )
+                row.status = status(t.median / one.median <= 10, True)
+                rows.append(row)
         controls = {k: v for k, v in setters.items() if k.startswith("napari ")}
         if controls:
             slow = max(controls, key=lambda k: controls[k].median)

@@ -284,6 +284,15 @@ def test_napari_contrast_limits_under_log_become_data_limits(viewer):
     layer.contrast_limits = (a - (width - (b - a)) / 2, b + (width - (b - a)) / 2)
     np.testing.assert_allclose((hm.vmin, hm.vmax), (1.0, 100.0), rtol=1e-9)
     assert hm.norm == "log"
+    # the slider spans the positive values in log10 units, not the floor of values <= 0
+    hm.set_heatmap(np.where(mask > 500, 0.0, mask))
+    hm.vmin = hm.vmax = None
+    top = np.log10(mask[mask <= 500].max())
+    half = (top - lo) / 510
+    np.testing.assert_allclose(layer.contrast_limits_range, (lo - half, top + half))
+    layer.reset_contrast_limits()  # napari's auto-contrast: the limits are inferred again
+    assert (hm.vmin, hm.vmax) == (None, None)
+    np.testing.assert_allclose(layer.contrast_limits, (lo - half, top + half))
 
 
 def test_colours_of_and_histogram_agree_with_the_picture(viewer):
@@ -303,3 +312,17 @@ def test_colours_of_and_histogram_agree_with_the_picture(viewer):
     np.testing.assert_allclose(np.diff(np.log10(edges)), np.log10(edges[-1] / edges[0]) / 10)
     with pytest.raises(ValueError, match="bins must be a positive int"):
         hm.histogram(bins=0)
+
+
+def test_napari_slider_under_centered_maps_t_back_through_the_limits(viewer):
+    mask = np.linspace(-4.0, 12.0, 64).reshape(8, 8)
+    hm = Heatmap(heatmap_mask=mask, blur_ksize=None, viewer=viewer, norm="centered", vcenter=2.0)
+    assert hm.limits == (-8.0, 12.0)
+    layer = hm.heatmap_layer
+    np.testing.assert_allclose(layer.contrast_limits, (-1 / 510, 1 + 1 / 510))
+    # napari's slider moved to t in [0.25, 0.75] (widened): the limits halve on each side
+    layer.contrast_limits = (0.25 - 0.5 / 510, 0.75 + 0.5 / 510)
+    np.testing.assert_allclose((hm.vmin, hm.vmax), (-3.0, 7.0), rtol=1e-9)
+    np.testing.assert_allclose(layer.contrast_limits, (-1 / 510, 1 + 1 / 510))  # t again
+    same = (gpu_rgba(layer) == visible_rgba(hm.to_rgba())).all(axis=-1)
+    assert same.mean() > 0.999

@@ -119,6 +119,9 @@ def test_gamma_is_refused_visibly(hm, notifications):
     hm.heatmap_layer.gamma = 0.5
     assert hm.heatmap_layer.gamma == 1
     assert any("gamma" in m for m in shown)
+    hm.heatmap_layer.interpolation2d = "cubic"
+    assert str(hm.heatmap_layer.interpolation2d) == "nearest"
+    assert any("interpolation stays 'nearest'" in m for m in shown)
 
 
 def test_napari_colormap_box_keeps_transparent_low(hm, mask):

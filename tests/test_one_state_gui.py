@@ -76,12 +76,17 @@ def test_napari_controls_drive_api_dock_legend_and_screen(session, qtbot):
     np.testing.assert_allclose(screen_pixel(viewer, LOW), background, atol=1)
 
 
-def test_gamma_slider_is_put_back_and_auto_contrast_means_auto(session, qtbot):
+def test_gamma_and_interpolation_are_put_back_and_auto_contrast_means_auto(session, qtbot):
     viewer, hm, widget = session
     controls = controls_of(viewer, hm.heatmap_layer)
     controls._gamma_slider_control.gamma_slider.setValue(0.5)
     assert hm.heatmap_layer.gamma == 1
     assert controls._gamma_slider_control.gamma_slider.value() == 1
+    # napari's interpolation box: smoothing the texture would paint colours off the table
+    combo = controls._interpolation_control.interpolation_combobox
+    combo.setCurrentText("linear")
+    assert str(hm.heatmap_layer.interpolation2d) == "nearest"
+    assert combo.currentText() == "nearest"
     controls._contrast_limits_control.auto_scale_buttons.once_btn.click()
     assert hm.vmin is None and hm.vmax is None
     assert widget.vmin.auto.value and widget.vmax.auto.value

@@ -4,8 +4,8 @@ napari-model floor: imports napari, never Qt. The heatmap pushes its settings in
 (setting only what differs: each set costs napari a thumbnail); what napari's own layer
 controls change on the layer — contrast limits and auto-contrast, colormap, opacity, blending,
 visibility — is folded back into the heatmap's settings through the same path a setter takes,
-so the API, the events, the dock and the screen never disagree. Gamma, which the colour rule
-cannot honour, is put back to 1 with a notification.
+so the API, the events, the dock and the screen never disagree. Gamma and smooth interpolation,
+which the colour rule cannot honour, are put back (1, "nearest") with a notification.
 """
 
 from __future__ import annotations
@@ -34,7 +34,26 @@ if TYPE_CHECKING:
 __all__ = ["LAYER_EVENTS", "LayerBinding"]
 
 #: Heatmap-layer events folded back into the settings.
-LAYER_EVENTS = ("contrast_limits", "colormap", "opacity", "blending", "visible", "gamma")
+LAYER_EVENTS = (
+    "contrast_limits",
+    "colormap",
+    "opacity",
+    "blending",
+    "visible",
+    "gamma",
+    "interpolation2d",
+)
+#: Controls the colour rule cannot honour: put back, with why.
+_REFUSALS = {
+    "gamma": (
+        "gamma stays 1 on a heatmap layer: its colours follow the colormap's table at "
+        "round(255·t); use vmin/vmax, a norm or another colormap"
+    ),
+    "interpolation2d": (
+        "interpolation stays 'nearest' on a heatmap layer: a smoothed texture would paint "
+        "colours between the table's entries, unlike mask_to_rgba; use blur_ksize to smooth"
+    ),
+}
 #: At most one "gamma refused" notification per this many seconds.
 NOTIFY_EVERY_S = 5.0
 
@@ -45,8 +64,9 @@ class LayerBinding:
     def __init__(self, heatmap: Heatmap) -> None:
         self._hm = heatmap
         self._pushing = False
-        self._last_notice = -math.inf
+        self._last_notice: dict[str, float] = {}
         self._display_range: tuple[float, float] | None = None
+        self._range_stale = True
 
     def connect(self, layer: Image) -> None:
         """Listen to what napari's controls change on ``layer``."""
@@ -59,8 +79,9 @@ class LayerBinding:
             getattr(layer.events, name).disconnect(self.on_layer_changed)
 
     def forget_field(self) -> None:
-        """Forget the display field's range (for auto-contrast): the field has changed."""
+        """Forget the layer field's range (for auto-contrast, the slider): the field changed."""
         self._display_range = None
+        self._range_stale = True
 
     @contextmanager
     def pushing(self) -> Iterator[None]:
@@ -85,6 +106,13 @@ class LayerBinding:
                 layer.colormap = cmap
             if tuple(layer.contrast_limits) != clim:
                 layer.contrast_limits = clim
+            if self._range_stale:  # the slider spans the field in the layer's units
+                self._range_stale = False
+                span = hm._layer_range()
+                if span is not None:
+                    lo, hi = min(span[0], clim[0]), max(span[1], clim[1])
+                    if list(layer.contrast_limits_range) != [lo, hi]:
+                        layer.contrast_limits_range = (lo, hi)
             if layer.opacity != s.opacity / 100.0:
                 layer.opacity = s.opacity / 100.0
             if str(layer.blending) != s.blending:
@@ -93,6 +121,8 @@ class LayerBinding:
                 layer.visible = s.visible
             if layer.gamma != 1:
                 layer.gamma = 1.0
+            if str(layer.interpolation2d) != "nearest":
+                layer.interpolation2d = "nearest"
 
     def on_layer_changed(self, event: Any) -> None:
         """Fold a change made on the heatmap layer (napari's controls) into the settings."""
@@ -132,15 +162,14 @@ class LayerBinding:
             hm._update(blending=str(layer.blending))
         elif kind == "visible":
             hm._update(visible=bool(layer.visible))
-        elif kind == "gamma" and layer.gamma != 1:
+        elif kind in _REFUSALS and (
+            layer.gamma != 1 if kind == "gamma" else str(layer.interpolation2d) != "nearest"
+        ):
             self.push()
             now = time.monotonic()
-            if now - self._last_notice > NOTIFY_EVERY_S:
-                self._last_notice = now
-                show_info(
-                    "napari-heatmap: gamma stays 1 on a heatmap layer: its colours follow the "
-                    "colormap's table at round(255·t); use vmin/vmax or another colormap"
-                )
+            if now - self._last_notice.get(kind, -math.inf) > NOTIFY_EVERY_S:
+                self._last_notice[kind] = now
+                show_info(f"napari-heatmap: {_REFUSALS[kind]}")
 
     def _is_auto_contrast(self, clim: tuple[float, ...]) -> bool:
         """Whether napari just set the contrast limits to the layer field's range."""

@@ -740,6 +740,23 @@ class Heatmap:
             return field.display_limits(limits)
         return norm.layer_limits(limits)
 
+    def _layer_range(self) -> tuple[float, float] | None:
+        """Return the finite values' range in the layer field's units (for napari's slider).
+
+        Under "log" the positive values' (the floor of values <= 0 is left out).
+        """
+        field, limits = self._field, self._limits
+        if field is None or limits is None or field.data_range is None:
+            return None
+        norm = self._settings.norm_spec
+        if norm.linear or pl.is_constant(limits):
+            return field.display_limits(field.data_range)
+        span = field.positive_range if norm.kind == "log" else field.data_range
+        if span is None:
+            return None
+        lo, hi = norm.layer_field(np.array(span, np.float64), limits)
+        return float(lo), float(hi)
+
     def _limits_from_layer(self, layer_limits: tuple[float, float]) -> tuple[float, float]:
         """Return data limits for limits in the layer field's units (napari's slider)."""
         field, limits = self._field, self._limits
