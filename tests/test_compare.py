@@ -281,3 +281,15 @@ def test_difference_of_an_array_and_a_heatmap_lies_over_the_heatmap(viewer):
     np.testing.assert_array_equal(d.heatmap_mask, -np.kron(b.heatmap_mask, np.ones((2, 2))))
     assert d.frame == b.frame and d.origin == b.origin and d.viewer is viewer
     assert d.heatmap_layer.name == "a − Heatmap"
+
+
+def test_sampling_leaves_nan_wherever_b_does_not_reach():
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    # b covers [0, 2)²; a's 6×6 pixels cover [-2, 4)², centres -1.5, -0.5, …, 3.5
+    got = sample_nearest(values, ((2, 2), (2.0, 2.0), (0.0, 0.0)), ((6, 6), (6.0, 6.0), (-2, -2)))
+    want = np.full((6, 6), np.nan)
+    want[2:4, 2:4] = values
+    np.testing.assert_array_equal(got, want)
+    # no overlap at all: all NaN
+    far = sample_nearest(values, ((2, 2), (2.0, 2.0), (10.0, 0.0)), ((6, 6), (6.0, 6.0), (-2, -2)))
+    assert np.isnan(far).all()

@@ -72,9 +72,17 @@ def sample_nearest(
     rows = _nearest(th, tframe[0], torigin[0], h, frame[0], origin[0])
     cols = _nearest(tw, tframe[1], torigin[1], w, frame[1], origin[1])
     out = np.full((th, tw), np.nan, dtype=np.result_type(values.dtype, np.float32))
-    inside_r, inside_c = rows >= 0, cols >= 0
-    out[np.ix_(inside_r, inside_c)] = values[np.ix_(rows[inside_r], cols[inside_c])]
+    # centres grow along each axis, so the ones inside the frame form one run: slice it
+    (r0, r1), (c0, c1) = _run(rows), _run(cols)
+    if r1 > r0 and c1 > c0:
+        out[r0:r1, c0:c1] = values[np.ix_(rows[r0:r1], cols[c0:c1])]
     return out
+
+
+def _run(index: np.ndarray) -> tuple[int, int]:
+    """Return the [start, stop) of the entries that are not -1 (they are contiguous)."""
+    inside = np.flatnonzero(index >= 0)
+    return (0, 0) if inside.size == 0 else (int(inside[0]), int(inside[-1]) + 1)
 
 
 def _nearest(
