@@ -238,11 +238,13 @@ def side_by_side(*heatmaps: Heatmap, gap: float | None = None) -> Arrangement:
     Why frames beside each other and not napari's grid mode: one camera shows them, so zoom
     and pan are linked by construction; each heatmap's layers move together, so each stays
     over its own background whatever the layer order, other layers or the click marker
-    (napari's grid groups ``stride`` consecutive *visible* layers into a cell, and a heatmap
-    has 1 to 3 — background, heatmap, and a marker that appears on the first click — so no
-    one stride keeps every heatmap with its own background, and grid mode rearranges every
-    other layer of the viewer too); a click maps a world position to a pixel through each
-    heatmap's own origin, exactly as before; and it works on a Qt-free ``ViewerModel``.
+    (napari's grid puts layer ``i`` of the layer list in cell ``i // stride``, and a heatmap
+    has 1 to 3 layers — background, heatmap, and a marker added on top of the list at the
+    first click — so with stride 2 the first click's marker takes a cell of its own and the
+    next heatmap without background shares it; no one stride keeps every heatmap with its
+    own background, and grid mode rearranges every other layer of the viewer too); a click
+    maps a world position to a pixel through each heatmap's own origin, exactly as before;
+    and it works on a Qt-free ``ViewerModel``.
 
     Parameters
     ----------
