@@ -1,7 +1,8 @@
 """napari-heatmap: overlay a 2-D field of values on an image in napari.
 
 ``Heatmap`` is the scripting object (the console, scripts and the dock widget share it);
-``mask_to_rgba`` renders the same picture with no viewer, no Qt and no GPU.
+``mask_to_rgba`` renders the same picture with no viewer, no Qt and no GPU;
+``difference`` and ``side_by_side`` compare heatmaps.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ __all__ = [
     "HeatmapWidget",
     "colormap_lut",
     "demo_data",
+    "difference",
     "make_demo_sample",
     "mask_to_rgba",
     "napari_get_reader",
+    "side_by_side",
     "write_heatmap_png",
 ]
 
@@ -31,6 +34,8 @@ __all__ = [
 _LAZY = {
     "Heatmap": "._heatmap",
     "HeatmapWidget": "._qt.widget",
+    "difference": "._compare",
+    "side_by_side": "._compare",
     "napari_get_reader": "._reader",
     "write_heatmap_png": "._writer",
 }

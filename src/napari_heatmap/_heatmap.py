@@ -448,8 +448,24 @@ class Heatmap:
 
     @property
     def origin(self) -> tuple[float, float]:
-        """World position (y, x) of the frame's top-left corner."""
+        """World position (y, x) of the frame's top-left corner.
+
+        Assigning moves the frame (background, heatmap and marker together; the marker of the
+        last click is removed, the click values stay) and announces ``frame``.
+        """
         return self._origin
+
+    @origin.setter
+    def origin(self, value: Any) -> None:
+        self._check_open()
+        if value is None:
+            raise TypeError("origin must be a pair of numbers (y, x); got None")
+        new = _validate_origin(value)
+        if new == self._origin:
+            return
+        self._origin = new
+        self._place_layers()
+        self._emit("frame", self.frame)
 
     def _natural_size(self) -> tuple[int, ...] | None:
         if self._background is not None:

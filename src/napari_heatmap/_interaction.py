@@ -8,6 +8,7 @@ than on a layer; a press/move/release generator tells a click from a drag (which
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,14 @@ __all__ = ["DRAG_TOLERANCE_PX", "Interaction", "format_value"]
 DRAG_TOLERANCE_PX = 4.0
 
 
+#: Per viewer, the hooked interactions (several heatmaps may share a viewer).
+_PEERS: weakref.WeakKeyDictionary[Any, list[Interaction]] = weakref.WeakKeyDictionary()
+#: Per viewer, (napari's own status text, the line the heatmaps last wrote from it).
+_STATUS: weakref.WeakKeyDictionary[Any, tuple[str, str | None]] = weakref.WeakKeyDictionary()
+#: Where the labels of several markers at one point go, top heatmap first.
+_MARKER_ANCHORS = ("upper_left", "lower_left", "upper_right", "lower_right")
+
+
 def format_value(value: float) -> str:
     """Format a mask value for the marker and the status bar."""
     return "nan" if math.isnan(value) else f"{value:.4g}"
@@ -37,7 +46,6 @@ class Interaction:
         self.marker_layer: Points | None = None
         self._hooked = False
         self._in_status = False
-        self._status_text = ""
 
     # hooks ------------------------------------------------------------------------
 
@@ -49,6 +57,7 @@ class Interaction:
         viewer.mouse_drag_callbacks.append(self.on_mouse_drag)
         viewer.events.status.connect(self.on_status, position="last")
         viewer.cursor.events.position.connect(self.on_status, position="last")
+        _PEERS.setdefault(viewer, []).append(self)
         self._hooked = True
 
     def disconnect(self) -> None:
@@ -60,7 +69,11 @@ class Interaction:
             viewer.mouse_drag_callbacks.remove(self.on_mouse_drag)
         viewer.events.status.disconnect(self.on_status)
         viewer.cursor.events.position.disconnect(self.on_status)
+        peers = _PEERS.get(viewer, [])
+        if self in peers:
+            peers.remove(self)
         self._hooked = False
+        self.on_status()  # take this heatmap's value off the status bar
 
     @property
     def connected(self) -> bool:
@@ -85,45 +98,25 @@ class Interaction:
     # status bar -------------------------------------------------------------------
 
     def on_status(self, event: Any = None) -> None:
-        """Show the raw value under the cursor in napari's status bar, once.
+        """Show the raw value under the cursor in napari's status bar, once per heatmap.
 
         Runs when napari sets a new status and when the cursor moves, so the value is there
-        whether napari computes its status in a thread or not. When napari's own status is
-        about the heatmap layer (it is the one selected), its value — the blurred display
-        value — is replaced by the raw one; otherwise the raw value is appended.
+        whether napari computes its status in a thread or not. Every heatmap of the viewer
+        writes the same whole line (:func:`_status_line`): napari's own text, then each
+        heatmap under the cursor with its name, pixel and raw value, the top one first. When
+        napari's own status is about a heatmap layer (it is the one selected), its value — the
+        blurred display value — is replaced by that heatmap's raw one.
         """
-        hm = self._hm
-        viewer, layer = hm.viewer, hm.heatmap_layer
+        viewer = self._hm.viewer
         if self._in_status or viewer is None:
             return
-        target = None
-        if viewer.mouse_over_canvas and layer is not None:
-            target = hm.pixel_at(tuple(viewer.cursor.position))
         status = viewer.status
         current = str(status.get("coordinates", "")) if isinstance(status, dict) else status
-        # drop what this heatmap wrote before (another heatmap's text stays)
-        base = current.replace(self._status_text, "") if self._status_text else current
-        text = ""
-        if target is not None and layer is not None:
-            raw = format_value(hm.value_at(*target))
-            text = f"{layer.name} mask[{target[0]}, {target[1]}] = {raw}"
-            selection = viewer.layers.selection
-            own = (
-                isinstance(status, dict)
-                and selection.active is layer
-                and len(selection) < 2
-                and status.get("layer_name") == layer.name
-            )
-            napari_part = f"{status.get('coords', '')}: {status.get('value', '')}" if own else ""
-            if own and napari_part in base:  # napari's blurred value of this layer: ours instead
-                base = base.replace(napari_part, "", 1)
-                updated = text + base  # what other heatmaps appended follows
-            else:
-                text = " | " + text
-                updated = base + text
-        else:
-            updated = base
-        self._status_text = text
+        napari_text, written = _STATUS.get(viewer, ("", None))
+        if current != written:  # napari wrote a new status since the heatmaps last did
+            napari_text = current
+        updated = _status_line(viewer, status, napari_text)
+        _STATUS[viewer] = (napari_text, updated)
         if updated == current:
             return
         self._in_status = True
@@ -143,11 +136,18 @@ class Interaction:
         if viewer is None or frame is None:
             return
         point = np.array([[world[-2], world[-1]]], dtype=float)
+        label, anchor = format_value(value), "upper_left"
+        sharing = [peer for peer in _peers_on_top(viewer) if peer._hm.pixel_at(world) is not None]
+        if len(sharing) > 1 and self in sharing and hm.heatmap_layer is not None:
+            # several heatmaps answer this click: each label says whose value it is, and
+            # the labels sit round the point instead of on top of each other
+            label = f"{hm.heatmap_layer.name}: {label}"
+            anchor = _MARKER_ANCHORS[sharing.index(self) % len(_MARKER_ANCHORS)]
         text = {
-            "string": {"constant": format_value(value)},
+            "string": {"constant": label},
             "color": "white",
             "size": 12,
-            "anchor": "upper_left",
+            "anchor": anchor,
         }
         if self.marker_layer is None or self.marker_layer not in viewer.layers:
             selected = list(viewer.layers.selection)
@@ -174,3 +174,42 @@ class Interaction:
         layer, self.marker_layer = self.marker_layer, None
         if layer is not None:
             self._hm.drop_layer(layer)
+
+
+def _peers_on_top(viewer: Any) -> list[Interaction]:
+    """Return the hooked interactions of a viewer, the one whose layer is drawn on top first."""
+    layers = list(viewer.layers)
+
+    def depth(peer: Interaction) -> int:
+        layer = peer._hm.heatmap_layer
+        return -layers.index(layer) if layer in layers else 0
+
+    return sorted(_PEERS.get(viewer, []), key=depth)
+
+
+def _status_line(viewer: Any, status: Any, napari_text: str) -> str:
+    """Return napari's status text with the raw value of every heatmap under the cursor."""
+    parts: list[str] = []
+    lead = napari_text
+    if viewer.mouse_over_canvas:
+        position = tuple(viewer.cursor.position)
+        selection = viewer.layers.selection
+        for peer in _peers_on_top(viewer):
+            hm, layer = peer._hm, peer._hm.heatmap_layer
+            target = None if layer is None else hm.pixel_at(position)
+            if target is None or layer is None:
+                continue
+            text = f"{layer.name} mask[{target[0]}, {target[1]}] = "
+            text += format_value(hm.value_at(*target))
+            own = (
+                isinstance(status, dict)
+                and selection.active is layer
+                and len(selection) < 2
+                and status.get("layer_name") == layer.name
+            )
+            napari_part = f"{status.get('coords', '')}: {status.get('value', '')}" if own else ""
+            if own and napari_part in lead:  # napari's blurred value of this layer: ours instead
+                lead = text + lead.replace(napari_part, "", 1)
+            else:
+                parts.append(text)
+    return " | ".join(part for part in (lead, *parts) if part)

@@ -28,6 +28,7 @@ from .._colormaps import COLORMAP_NAMES, NAPARI_PREFIX
 from .._console import push_to_console
 from .._heatmap import Heatmap, format_value
 from .._norms import NORMS
+from ._compare import ComparePanel
 from ._fields import (
     BlurField,
     NumberField,
@@ -167,6 +168,8 @@ class HeatmapWidget(Container):
         for panel in (self.sources, self.create_panel, self.controls):
             panel.margins = (0, 0, 0, 0)
         self.statistics.native.setWordWrap(True)  # a long read-out must not widen the dock
+        self.compare = ComparePanel(self.viewer)  # difference, side by side
+        self.append(self.compare)
 
         self._connect_widgets()
         self._connect_viewer()
