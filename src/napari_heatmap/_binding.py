@@ -151,6 +151,7 @@ class LayerBinding:
         if self._display_range is None:
             from napari.layers.utils.layer_utils import calc_data_range
 
-            lo, hi = calc_data_range(field.display)
+            display = field.display  # a lazy mask's pyramid: napari reads its coarsest level
+            lo, hi = calc_data_range(display[-1] if isinstance(display, list) else display)
             self._display_range = (float(lo), float(hi))
         return clim == self._display_range

@@ -32,12 +32,13 @@ from . import _registry
 from ._background import load_background, natural_contrast_limits
 from ._binding import LayerBinding
 from ._colormaps import ColormapChoice
-from ._field import Field, prepare
+from ._field import AnyField, prepare
 from ._interaction import DRAG_TOLERANCE_PX, Interaction, format_value
 from ._layers import (
     LAYER_KEY,
     heatmap_layer_kwargs,
 )
+from ._lazy import LazyField
 from ._placement import (
     DEFAULT_ORIGIN,
     check_pixel_size,
@@ -250,7 +251,7 @@ class Heatmap:
         settings: Settings,
         widget_id: str | None,
         background: np.ndarray | None,
-        field: Field | None,
+        field: AnyField | None,
         origin: tuple[float, float],
     ) -> None:
         if widget_id is not None and not isinstance(widget_id, str):
@@ -273,7 +274,7 @@ class Heatmap:
         self._mask_source: Layer | None = None
         self._busy = False
         # (what, the field or mask it was computed from, blur_ksize, blur_function), result
-        self._precomputed: tuple[tuple[Any, ...], Field] | None = None
+        self._precomputed: tuple[tuple[Any, ...], AnyField] | None = None
         self._removing = False
         self._user_removal = False
         self.events = EmitterGroup(
@@ -539,7 +540,7 @@ class Heatmap:
         key = ("mask", mask, s.blur_ksize, s.blur_function)
         self._precomputed = (key, prepare(mask, s.blur_ksize, s.blur_function))
 
-    def _take_precomputed(self, key: tuple[Any, ...]) -> Field | None:
+    def _take_precomputed(self, key: tuple[Any, ...]) -> AnyField | None:
         """Return (and let go of) precomputed work for exactly these inputs, else None."""
         slot, self._precomputed = self._precomputed, None
         if slot is None or len(slot[0]) != len(key):
@@ -652,14 +653,17 @@ class Heatmap:
                 show_error(f"napari-heatmap: click callback {_name(func)} raised {exc!r}")
         return click
 
-    def to_rgba(self) -> np.ndarray:
+    def to_rgba(self) -> Any:
         """Return the heatmap layer's picture as ``(H, W, 4)`` uint8 RGBA (before opacity).
 
-        The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings.
+        The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings: a
+        NumPy array, or for a lazy mask (§13) a dask array computed chunk by chunk.
         """
         if self._field is None:
             raise ValueError("to_rgba: there is no heatmap_mask")
         s = self._settings
+        if isinstance(self._field, LazyField):  # a lazy picture, coloured chunk by chunk
+            return self._field.rgba(self._limits, s.colormap, s.transparent_low)
         return pl.rgba_from_display(
             self._field.display, self._display_limits(), s.colormap, s.transparent_low
         )
@@ -700,7 +704,7 @@ class Heatmap:
     # ------------------------------------------------------------------ settings
 
     @staticmethod
-    def _prepare(mask: Any, settings: Settings) -> Field:
+    def _prepare(mask: Any, settings: Settings) -> AnyField:
         field = prepare(mask, settings.blur_ksize, settings.blur_function)
         if field.data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
@@ -830,6 +834,11 @@ class Heatmap:
             self._clear_click()
             return
         display = self._field.display
+        multiscale = isinstance(self._field, LazyField)  # a lazy mask shows as a pyramid
+        if self.heatmap_layer is not None and self.heatmap_layer.multiscale != multiscale:
+            layer, self.heatmap_layer = self.heatmap_layer, None  # napari cannot switch it
+            self._binding.disconnect(layer)
+            self.drop_layer(layer)
         if self.heatmap_layer is None:
             s = self._settings
             kwargs = heatmap_layer_kwargs(
@@ -838,9 +847,9 @@ class Heatmap:
                 limits=self._display_limits(),
                 opacity=s.opacity / 100.0,
                 metadata=self.layer_metadata("heatmap")[LAYER_KEY],
-                transform=self._transform(display.shape),  # placed before napari fits the view
+                transform=self._transform(self._field.gray.shape),  # placed before napari fits
             )
-            layer = viewer.add_image(display, **kwargs)
+            layer = viewer.add_image(display, multiscale=multiscale, **kwargs)
             self.heatmap_layer = layer
             self._binding.connect(layer)
         elif self.heatmap_layer.data is not display:
@@ -944,7 +953,7 @@ class Heatmap:
             self.close()  # nothing of ours is left: leave no callbacks behind
 
 
-def _limits_for(field: Field | None, s: Settings) -> tuple[float, float] | None:
+def _limits_for(field: AnyField | None, s: Settings) -> tuple[float, float] | None:
     """Return the limits a field is shown with under settings ``s`` (behaviour §2.2)."""
     if field is None:
         return pl.infer_limits(None, s.vmin, s.vmax)

@@ -43,7 +43,7 @@ def reduce_mask(mask: object) -> np.ndarray:
     """Return *gray*, the mask reduced to 2-D (behaviour §2.1).
 
     2-D masks are returned as they are (no copy); H×W×C masks are averaged over the
-    last axis (float64); bool becomes 0/1.
+    last axis (float64); bool becomes 0/1. A lazy mask (dask, zarr: §13) gives a dask array.
 
     Raises
     ------
@@ -66,6 +66,11 @@ def reduce_mask(mask: object) -> np.ndarray:
                     f"got a {type(mask).__name__} NumPy cannot make one of ({exc})"
                 ) from None
         else:
+            from ._lazy import is_lazy, reduce_lazy
+
+            if is_lazy(mask):  # behaviour §13: gray stays lazy, a dask array
+                lazy: Any = reduce_lazy(mask)
+                return lazy
             raise TypeError(
                 f"heatmap_mask must be a NumPy array (H×W or H×W×C) of numbers; "
                 f"got {type(mask).__name__}"
@@ -630,9 +635,17 @@ def mask_to_rgba(
 
     Returns
     -------
-    numpy.ndarray
-        (H, W, 4) uint8 RGBA (not OpenCV's BGRA).
+    numpy.ndarray or dask.array.Array
+        (H, W, 4) uint8 RGBA (not OpenCV's BGRA); for a lazy mask (dask, zarr: §13) a dask
+        array, computed chunk by chunk when it is (e.g. ``.to_zarr(path)``).
     """
+    from ._lazy import is_lazy, mask_to_rgba_lazy
+
+    if is_lazy(mask):
+        lazy: Any = mask_to_rgba_lazy(
+            mask, colormap, transparent_low, vmin, vmax, blur_ksize, blur_function, percentiles
+        )
+        return lazy
     gray = reduce_mask(mask)
     choice = choose_colormap(colormap)  # validates the colormap before any work
     if not isinstance(transparent_low, bool | np.bool_):
