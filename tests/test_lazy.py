@@ -187,13 +187,20 @@ def test_reblurring_a_lazy_field_keeps_what_was_measured():
     )
 
 
-def test_the_pyramid_halves_down_to_a_screenful():
-    lazy = prepare(da.zeros((5000, 3000), np.float32, chunks=1024), (5, 5), None)
-    shapes = [level.shape for level in lazy.display]
-    assert shapes[0] == (5000, 3000)
+def test_the_pyramid_halves_down_to_a_screenful_with_the_overview_computed(monkeypatch):
+    monkeypatch.setattr(_lazy, "OVERVIEW_SIDE", 800)
+    m = random_mask(np.random.default_rng(11), (5000, 3000), "speckle")
+    lazy = prepare(da.from_array(m, chunks=1024), (5, 5), None)
+    levels = lazy.display
+    shapes = [level.shape for level in levels]
+    assert shapes == [(5000, 3000), (2500, 1500), (1250, 750), (625, 375)]
     assert max(shapes[-1]) <= _lazy.PYRAMID_TOP < max(shapes[-2])
-    base = lazy.display_base
-    np.testing.assert_array_equal(lazy.display[2][:5, :5].compute(), base[:20:4, :20:4].compute())
+    # the base and the levels above the overview size stay lazy; the overview is computed
+    assert [isinstance(level, da.Array) for level in levels] == [True, True, True, False]
+    want = prepare(m, (5, 5), None).display
+    for i, level in enumerate(levels):
+        step = 2**i
+        np.testing.assert_array_equal(np.asarray(level), want[::step, ::step], strict=False)
 
 
 # ---------------------------------------------------------------- never read whole

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,14 +39,14 @@ ALIGN = 64
 #: The coarsest pyramid level is at most this many pixels on its longer side.
 PYRAMID_TOP = 1024
 
+#: Pyramid levels of at most this many pixels on their longer side are computed at once.
+OVERVIEW_SIDE = 4096
+
 #: Bins of each histogram pass of the percentile search.
 HIST_BINS = 4096
 
 #: A value range holding at most this many values is read out and sorted (float32: 16 MiB).
 GATHER_LIMIT = 2**22
-
-#: Chunks computed at a time by a pass (dask's threads work on them together).
-BATCH = 4
 
 #: The order of the counts kept per field.
 _COUNTS = ("count", "finite", "nan", "posinf", "neginf")
@@ -100,20 +100,39 @@ def _progress(total: int, description: str) -> Any:
     return progress(total=total, desc=f"napari-heatmap: {description}")
 
 
-def scan(gray: da.Array, func: Callable[[np.ndarray], Any], description: str) -> Iterator[Any]:
-    """Yield ``func(chunk)`` for every chunk of gray, a few chunks at a time, with progress.
+def compute(arrays: Sequence[Any], counted: Sequence[Any], description: str) -> tuple[Any, ...]:
+    """Compute dask collections together, with a progress step per task of ``counted``.
 
-    Only :data:`BATCH` chunks are in memory at once, whatever the size of gray.
+    One dask computation: every chunk is read once and let go of when its dependents are
+    done, so memory stays a few chunks deep whatever the size of the mask.
     """
     import dask
+    from dask.callbacks import Callback
 
-    indices = list(np.ndindex(*gray.numblocks))
-    with _progress(len(indices), description) as bar:
-        for start in range(0, len(indices), BATCH):
-            batch = indices[start : start + BATCH]
-            tasks = [dask.delayed(func)(gray.blocks[index]) for index in batch]
-            yield from dask.compute(*tasks)
-            bar.update(len(batch))
+    keys = {key for collection in counted for key in _flat_keys(collection)}
+    with _progress(len(keys), description) as bar:
+
+        def done(key: Any, *_: Any) -> None:
+            if key in keys:
+                bar.update(1)
+
+        with Callback(posttask=done):
+            return tuple(dask.compute(*arrays))
+
+
+def _flat_keys(collection: Any) -> list[Any]:
+    keys = collection.__dask_keys__()
+    while keys and isinstance(keys[0], list):
+        keys = [k for sub in keys for k in sub]
+    return list(keys)
+
+
+def scan(gray: da.Array, func: Callable[[np.ndarray], Any], description: str) -> list[Any]:
+    """Return ``func(chunk)`` for every chunk of gray (one dask pass, with progress)."""
+    import dask
+
+    tasks = [dask.delayed(func)(block) for block in gray.to_delayed().ravel()]
+    return list(compute(tasks, tasks, description))
 
 
 def _finite(block: np.ndarray) -> np.ndarray:
@@ -369,7 +388,7 @@ def display_array(
 
 
 def pyramid(base: da.Array, top: int = PYRAMID_TOP) -> list[da.Array]:
-    """Levels for napari's multiscale view: the base, then every 2nd, 4th, ... pixel of it.
+    """Return levels for napari's multiscale view: the base, then every 2nd, 4th, ... pixel.
 
     Taking pixels (not averaging) keeps every value on screen a true display value, so its
     colour is the one the colour rule gives it; the coarsest level fits in ``top`` pixels.
@@ -380,6 +399,25 @@ def pyramid(base: da.Array, top: int = PYRAMID_TOP) -> list[da.Array]:
         levels.append(base[::step, ::step])
         step *= 2
     return levels
+
+
+def overview(levels: list[da.Array], side: int | None = None) -> list[Any]:
+    """Return the pyramid with its levels of at most ``side`` pixels computed, in one pass.
+
+    ``side`` defaults to :data:`OVERVIEW_SIDE`.
+
+    The whole-image views (the first picture, the thumbnail, zooming out) then cost nothing
+    and need no cache; the finer levels stay lazy and are computed where the view is.
+    """
+    side = OVERVIEW_SIDE if side is None else side
+    small = [i for i, level in enumerate(levels) if i > 0 and max(level.shape) <= side]
+    if not small:
+        return list(levels)
+    found = compute([levels[i] for i in small], [levels[0]], "drawing the overview")
+    out: list[Any] = list(levels)
+    for i, array in zip(small, found, strict=True):
+        out[i] = array
+    return out
 
 
 # --------------------------------------------------------------------------- the field
@@ -430,9 +468,13 @@ class LazyField:
         return display_array(self.gray, self.blur_ksize, self.data_range, self.all_finite)
 
     @cached_property
-    def display(self) -> list[da.Array]:
-        """The display field as napari's multiscale data: a list of ever coarser dask arrays."""
-        return pyramid(self.display_base)
+    def display(self) -> list[Any]:
+        """The display field as napari's multiscale data: a list of ever coarser levels.
+
+        The base and the finer levels are dask arrays; levels of at most
+        :data:`OVERVIEW_SIDE` pixels are computed now, in one pass (see :func:`overview`).
+        """
+        return overview(pyramid(self.display_base))
 
     def percentiles(self, qs: Sequence[float]) -> dict[float, float]:
         """Return these percentiles of the finite values (exact; computed once each)."""
