@@ -235,6 +235,15 @@ def test_a_lazy_mask_is_read_a_chunk_at_a_time_never_whole():
     assert len(source.reads) - measured <= 3 * 4
 
 
+def test_a_click_on_a_lazy_heatmap_reads_one_element(viewer):
+    m = random_mask(np.random.default_rng(12), (300, 400), "speckle")
+    source = CountingArray(m, (64, 64))
+    hm = Heatmap(heatmap_mask=source, viewer=viewer)
+    before = len(source.reads)
+    assert hm.click_at((123.0, 321.0)) == (123, 321, float(m[123, 321]))
+    assert source.reads[before:] == [1]
+
+
 def test_progress_is_reported_for_every_pass(monkeypatch):
     bars: list[tuple[str, int, int]] = []
 

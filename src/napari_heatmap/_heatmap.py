@@ -619,6 +619,8 @@ class Heatmap:
         for name, index, size in (("y", y, gray.shape[0]), ("x", x, gray.shape[1])):
             if not 0 <= int(index) < size:
                 raise IndexError(f"value_at: {name}={index!r} is outside the mask (0..{size - 1})")
+        if isinstance(self._field, LazyField):  # one element of the source, read now
+            return self._field.value(int(y), int(x))
         return float(gray[int(y), int(x)])
 
     def pixel_at(self, world: Iterable[float]) -> tuple[int, int] | None:

@@ -476,6 +476,14 @@ class LazyField:
         """
         return overview(pyramid(self.display_base))
 
+    def value(self, y: int, x: int) -> float:
+        """Return gray at (y, x), reading one element (straight from a 2-D source, no dask)."""
+        import dask.array as da
+
+        if self.gray.ndim == len(self.mask.shape) and not isinstance(self.mask, da.Array):
+            return float(np.asarray(self.mask[y : y + 1, x : x + 1]).reshape(()))
+        return float(self.gray[y, x].compute())
+
     def percentiles(self, qs: Sequence[float]) -> dict[float, float]:
         """Return these percentiles of the finite values (exact; computed once each)."""
         missing = [q for q in qs if q not in self._percentiles]
