@@ -800,6 +800,9 @@ def run_all(cfg: Config) -> list[Row]:
         *reader_rows,
         *memory_rows,
         *target_rows(cfg, render, setters, density, memory),
+        *__import__("runpy").run_path(str(Path(__file__).with_name("scale.py")))["rows"](
+            cfg, sys.modules[__name__]
+        ),
     ]
 
 

@@ -179,6 +179,7 @@ class LayerBinding:
         if self._display_range is None:
             from napari.layers.utils.layer_utils import calc_data_range
 
-            lo, hi = calc_data_range(data)
+            # a lazy mask's pyramid: napari reads its coarsest level
+            lo, hi = calc_data_range(data[-1] if isinstance(data, list) else data)
             self._display_range = (float(lo), float(hi))
         return clim == self._display_range

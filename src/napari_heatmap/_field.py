@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from . import _pipeline as pl
+from ._lazy import LazyField, is_lazy, prepare_lazy
 from ._norms import LINEAR, Norm
 
-__all__ = ["STAT_PERCENTILES", "Field", "prepare"]
+__all__ = ["STAT_PERCENTILES", "AnyField", "Field", "prepare"]
 
 #: The percentiles :attr:`Field.stats` reports, as ``p1`` ... ``p99``.
 STAT_PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
@@ -200,16 +201,24 @@ class Field:
         return out
 
 
+#: What :func:`prepare` gives: an in-memory field, or a lazy one (behaviour §13).
+AnyField = Field | LazyField
+
+
 def prepare(
     mask: Any, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None
-) -> Field:
+) -> AnyField:
     """Reduce, measure and blur a mask (behaviour §2.1-§2.3). A failure raises, naming it.
+
+    A lazy mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField`.
 
     Raises
     ------
     TypeError, ValueError
         Naming ``heatmap_mask`` (a bad mask) or ``blur_function`` (a bad blur).
     """
+    if is_lazy(mask):
+        return prepare_lazy(mask, blur_ksize, blur_function)
     gray = pl.reduce_mask(mask)
     data_range, all_finite = pl.finite_stats(gray)
     display = pl.display_field(gray, blur_ksize, blur_function, data_range, all_finite)

@@ -32,12 +32,13 @@ from . import _registry
 from ._background import load_background, natural_contrast_limits
 from ._binding import LayerBinding
 from ._colormaps import ColormapChoice
-from ._field import Field, prepare
+from ._field import AnyField, prepare
 from ._interaction import DRAG_TOLERANCE_PX, Interaction, format_value
 from ._layers import (
     LAYER_KEY,
     heatmap_layer_kwargs,
 )
+from ._lazy import LazyField
 from ._placement import (
     DEFAULT_ORIGIN,
     check_pixel_size,
@@ -273,7 +274,7 @@ class Heatmap:
         settings: Settings,
         widget_id: str | None,
         background: np.ndarray | None,
-        field: Field | None,
+        field: AnyField | None,
         origin: tuple[float, float],
     ) -> None:
         if widget_id is not None and not isinstance(widget_id, str):
@@ -297,7 +298,7 @@ class Heatmap:
         self._mask_source: Layer | None = None
         self._busy = False
         # (what, the field or mask it was computed from, blur_ksize, blur_function), result
-        self._precomputed: tuple[tuple[Any, ...], Field] | None = None
+        self._precomputed: tuple[tuple[Any, ...], AnyField] | None = None
         self._removing = False
         self._user_removal = False
         self.events = EmitterGroup(
@@ -588,7 +589,7 @@ class Heatmap:
         key = ("mask", mask, s.blur_ksize, s.blur_function)
         self._precomputed = (key, prepare(mask, s.blur_ksize, s.blur_function))
 
-    def _take_precomputed(self, key: tuple[Any, ...]) -> Field | None:
+    def _take_precomputed(self, key: tuple[Any, ...]) -> AnyField | None:
         """Return (and let go of) precomputed work for exactly these inputs, else None."""
         slot, self._precomputed = self._precomputed, None
         if slot is None or len(slot[0]) != len(key):
@@ -667,6 +668,8 @@ class Heatmap:
         for name, index, size in (("y", y, gray.shape[0]), ("x", x, gray.shape[1])):
             if not 0 <= int(index) < size:
                 raise IndexError(f"value_at: {name}={index!r} is outside the mask (0..{size - 1})")
+        if isinstance(self._field, LazyField):  # one element of the source, read now
+            return self._field.value(int(y), int(x))
         return float(gray[int(y), int(x)])
 
     def pixel_at(self, world: Iterable[float]) -> tuple[int, int] | None:
@@ -701,10 +704,11 @@ class Heatmap:
                 show_error(f"napari-heatmap: click callback {_name(func)} raised {exc!r}")
         return click
 
-    def to_rgba(self) -> np.ndarray:
+    def to_rgba(self) -> Any:
         """Return the heatmap layer's picture as ``(H, W, 4)`` uint8 RGBA (before opacity).
 
-        The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings.
+        The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings: a
+        NumPy array, or for a lazy mask (§13) a dask array computed chunk by chunk.
         """
         if self._field is None:
             raise ValueError("to_rgba: there is no heatmap_mask")
@@ -734,8 +738,10 @@ class Heatmap:
             return None
         return self._field.histogram(int(bins), log=self._settings.norm == "log")
 
-    def _colour(self, display: np.ndarray, scale: float) -> np.ndarray:
+    def _colour(self, display: Any, scale: float) -> Any:
         s = self._settings
+        if isinstance(self._field, LazyField):  # a lazy picture, coloured chunk by chunk
+            return self._field.rgba(self._limits, s.colormap, s.transparent_low)
         return pl.rgba_from_display(
             display,
             self._limits,
@@ -767,7 +773,11 @@ class Heatmap:
         norm = self._settings.norm_spec
         if norm.linear or pl.is_constant(limits):
             return field.display_limits(field.data_range)
-        span = field.positive_range if norm.kind == "log" else field.data_range
+        span = (
+            field.positive_range
+            if norm.kind == "log" and not isinstance(field, LazyField)
+            else field.data_range
+        )
         if span is None:
             return None
         lo, hi = norm.layer_field(np.array(span, np.float64), limits)
@@ -814,7 +824,7 @@ class Heatmap:
     # ------------------------------------------------------------------ settings
 
     @staticmethod
-    def _prepare(mask: Any, settings: Settings) -> Field:
+    def _prepare(mask: Any, settings: Settings) -> AnyField:
         field = prepare(mask, settings.blur_ksize, settings.blur_function)
         if field.data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
@@ -945,6 +955,11 @@ class Heatmap:
             return
         display = self._picture.data
         assert display is not None
+        multiscale = isinstance(self._field, LazyField)  # a lazy mask shows as a pyramid
+        if self.heatmap_layer is not None and self.heatmap_layer.multiscale != multiscale:
+            layer, self.heatmap_layer = self.heatmap_layer, None  # napari cannot switch it
+            self._binding.disconnect(layer)
+            self.drop_layer(layer)
         if self.heatmap_layer is None:
             s = self._settings
             kwargs = heatmap_layer_kwargs(
@@ -954,9 +969,9 @@ class Heatmap:
                 constant=pl.is_constant(self._limits),
                 opacity=s.opacity / 100.0,
                 metadata=self.layer_metadata("heatmap")[LAYER_KEY],
-                transform=self._transform(display.shape),  # placed before napari fits the view
+                transform=self._transform(self._field.gray.shape),  # placed before napari fits
             )
-            layer = viewer.add_image(display, **kwargs)
+            layer = viewer.add_image(display, multiscale=multiscale, **kwargs)
             self.heatmap_layer = layer
             self._binding.connect(layer)
         elif self.heatmap_layer.data is not display:
@@ -1061,23 +1076,30 @@ class Heatmap:
             self.close()  # nothing of ours is left: leave no callbacks behind
 
 
-def _limits_for(field: Field | None, s: Settings) -> tuple[float, float] | None:
+def _limits_for(field: AnyField | None, s: Settings) -> tuple[float, float] | None:
     """Return the limits a field is shown with under settings ``s`` (behaviour §2.2, §11)."""
     if field is None:
         return pl.infer_limits(None, s.vmin, s.vmax)
+    if isinstance(field, LazyField):
+        if s.norm != "linear" or s.threshold is not None:
+            raise ValueError(
+                "norm and threshold are not supported for lazy (dask, zarr) masks yet; "
+                f"got norm={s.norm!r}, threshold={s.threshold!r}"
+            )
+        return field.limits(s.vmin, s.vmax, s.percentiles)
     return field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
 
 
 class _Picture(NamedTuple):
     """What the heatmap layer holds, with what it was made from."""
 
-    field: Field | None
+    field: AnyField | None
     key: tuple[Any, ...]
-    data: np.ndarray | None
+    data: Any
 
 
 def _picture(
-    old: _Picture | None, field: Field | None, s: Settings, limits: tuple[float, float] | None
+    old: _Picture | None, field: AnyField | None, s: Settings, limits: tuple[float, float] | None
 ) -> _Picture:
     """Return the layer's field for these settings, reusing ``old`` when nothing it needs changed.
 
@@ -1095,6 +1117,8 @@ def _picture(
     )
     if old is not None and old.field is field and old.key == key:
         return old
+    if isinstance(field, LazyField):  # linear, no threshold (see _limits_for): its pyramid
+        return _Picture(field, key, field.display)
     return _Picture(field, key, field.layer_field(norm, limits, s.threshold))
 
 

@@ -8,9 +8,11 @@ used for export, batch work and tests.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import numbers
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -42,7 +44,7 @@ def reduce_mask(mask: object) -> np.ndarray:
     """Return *gray*, the mask reduced to 2-D (behaviour §2.1).
 
     2-D masks are returned as they are (no copy); H×W×C masks are averaged over the
-    last axis (float64); bool becomes 0/1.
+    last axis (float64); bool becomes 0/1. A lazy mask (dask, zarr: §13) gives a dask array.
 
     Raises
     ------
@@ -65,6 +67,11 @@ def reduce_mask(mask: object) -> np.ndarray:
                     f"got a {type(mask).__name__} NumPy cannot make one of ({exc})"
                 ) from None
         else:
+            from ._lazy import is_lazy, reduce_lazy
+
+            if is_lazy(mask):  # behaviour §13: gray stays lazy, a dask array
+                lazy: Any = reduce_lazy(mask)
+                return lazy
             raise TypeError(
                 f"heatmap_mask must be a NumPy array (H×W or H×W×C) of numbers; "
                 f"got {type(mask).__name__}"
@@ -91,7 +98,7 @@ def finite_range(gray: np.ndarray) -> tuple[float, float] | None:
 def finite_stats(gray: np.ndarray) -> tuple[tuple[float, float] | None, bool]:
     """Return (finite range or None, whether every value is finite) in as few passes as can be."""
     lo = gray.min()
-    hi = gray.max()
+    hi = lo if np.isnan(lo) else gray.max()  # NaN propagates: no need for the max then
     if np.isfinite(lo) and np.isfinite(hi):  # fast path: no NaN, no inf
         return (float(lo), float(hi)), True
     lo, hi = np.fmin.reduce(gray, axis=None), np.fmax.reduce(gray, axis=None)  # skip NaN
@@ -426,8 +433,9 @@ def _call_blur_function(func: BlurFunction, src: np.ndarray, shape: tuple[int, .
     return out
 
 
-#: Rows per strip of the NaN-aware blur: bounds its scratch memory to a few strips.
-_STRIP_ROWS = 256
+#: Rows per strip of the NaN-aware blur: bounds its scratch memory to a few strips, and a
+#: strip of a wide mask still fits the cache (a 4096-wide float32 strip is 2 MiB).
+_STRIP_ROWS = 128
 
 
 def _nan_gaussian(
@@ -435,30 +443,99 @@ def _nan_gaussian(
 ) -> np.ndarray:
     """Gaussian blur ignoring NaN pixels (normalised convolution), ±inf clipped to [lo, hi].
 
-    Works in strips of rows with a halo of ``ky // 2`` rows, so the result equals one blur of
-    the whole image while the scratch arrays stay a strip's size.
+    The display is ``blur(values, NaN as 0) / blur(valid)``. Works in strips of rows with a
+    halo of ``ky // 2`` rows, so the result equals one blur of the whole image while the
+    scratch arrays stay a strip's size (allocated once, reused by every strip).
+    ``blur(valid)`` is only computed on the rows a NaN can reach; every other row divides by
+    the blur of an all-valid strip of the same shape, which is what ``blur(valid)`` gives
+    there, bit for bit (OpenCV filters each row, then each column).
     """
-    height = gray.shape[0]
+    height, width = gray.shape
     halo = ksize[1] // 2
     out = np.empty(gray.shape, np.float32)
+    rows = min(height, _STRIP_ROWS + 2 * halo)
+    scratch = _Scratch(
+        np.empty((rows, width), np.float32),
+        np.empty((rows, width), np.bool_),
+        np.empty((rows, width), np.float32),
+    )
     for r0 in range(0, height, _STRIP_ROWS):
         r1 = min(height, r0 + _STRIP_ROWS)
         a, b = max(0, r0 - halo), min(height, r1 + halo)
-        if offset:
-            strip = np.subtract(gray[a:b], offset, dtype=np.float64).astype(np.float32)
-        else:
-            strip = np.array(gray[a:b], dtype=np.float32, order="C")
-        np.clip(strip, lo, hi, out=strip)
-        nan = np.isnan(strip)
-        valid = (~nan).astype(np.float32)
-        strip[nan] = 0.0
-        num = cv2.GaussianBlur(strip, ksize, 0)
-        den = cv2.GaussianBlur(valid, ksize, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            np.divide(num, den, out=num)
-        num[nan] = np.nan
-        out[r0:r1] = num[r0 - a : r1 - a]
+        _nan_gaussian_strip(gray[a:b], out[r0:r1], r0 - a, (offset, lo, hi), ksize, scratch)
     return out
+
+
+@dataclass
+class _Scratch:
+    """Strip-sized buffers of the NaN-aware blur: values, NaN flags, blurred values."""
+
+    values: np.ndarray
+    nan: np.ndarray
+    blurred: np.ndarray
+
+
+def _nan_gaussian_strip(
+    rows: np.ndarray,
+    out: np.ndarray,
+    top: int,
+    shift: tuple[float, float, float],
+    ksize: tuple[int, int],
+    scratch: _Scratch,
+) -> None:
+    """Blur one strip (``rows``, halo included) into ``out``: its rows from ``top`` on.
+
+    ``shift`` is (offset, lo, hi): values are blurred as ``clip(rows - offset, lo, hi)``.
+    """
+    offset, lo, hi = shift
+    n = rows.shape[0]
+    strip, nan, num = scratch.values[:n], scratch.nan[:n], scratch.blurred[:n]
+    if offset:
+        strip[...] = np.subtract(rows, offset, dtype=np.float64)
+        np.clip(strip, lo, hi, out=strip)
+    elif rows.dtype == np.float32:
+        np.clip(rows, lo, hi, out=strip)
+    else:
+        strip[...] = rows
+        np.clip(strip, lo, hi, out=strip)
+    np.isnan(strip, out=nan)
+    cv2.patchNaNs(strip, 0.0)
+    cv2.GaussianBlur(strip, ksize, 0, dst=num)
+    inner = slice(top, top + out.shape[0])
+    ones, unit = _ones_blur((n, strip.shape[1]), ksize)
+    nan_rows = np.any(nan, axis=1)
+    halo = ksize[1] // 2
+    window = np.ones(2 * halo + 1, np.int32)
+    reach = np.convolve(nan_rows.astype(np.int32), window, mode="same")[inner] > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if np.count_nonzero(reach) * 2 > reach.size:  # NaN nearly everywhere: blur it all
+            den = cv2.GaussianBlur((~nan).astype(np.float32), ksize, 0)
+            np.divide(num[inner], den[inner], out=out)
+        else:
+            if unit:
+                out[...] = num[inner]
+            else:
+                np.divide(num[inner], ones[inner], out=out)
+            for s, e in _runs(reach):  # rows a NaN reaches: blur(valid) on a band around them
+                ba, bb = max(0, top + s - halo), min(n, top + e + halo)
+                den = cv2.GaussianBlur((~nan[ba:bb]).astype(np.float32), ksize, 0)
+                np.divide(num[top + s : top + e], den[top + s - ba : top + e - ba], out=out[s:e])
+    for s, e in _runs(nan_rows[inner]):
+        np.copyto(out[s:e], np.float32(np.nan), where=nan[top + s : top + e])
+
+
+@functools.lru_cache(maxsize=8)
+def _ones_blur(shape: tuple[int, int], ksize: tuple[int, int]) -> tuple[np.ndarray, bool]:
+    """Return blur(valid) of an all-valid strip of this shape, and whether it is all 1.0."""
+    ones = cv2.GaussianBlur(np.ones(shape, np.float32), ksize, 0)
+    ones.flags.writeable = False
+    return ones, bool((ones == 1.0).all())
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """Return the (start, stop) of each run of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], flags, [False])).astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def is_constant(limits: tuple[float, float] | None) -> bool:
@@ -588,12 +665,24 @@ def mask_to_rgba(
 
     Returns
     -------
-    numpy.ndarray
-        (H, W, 4) uint8 RGBA (not OpenCV's BGRA).
+    numpy.ndarray or dask.array.Array
+        (H, W, 4) uint8 RGBA (not OpenCV's BGRA); for a lazy mask (dask, zarr: §13) a dask
+        array, computed chunk by chunk when it is (e.g. ``.to_zarr(path)``).
     """
-    from ._field import prepare
+    from ._field import Field, prepare
+    from ._lazy import is_lazy, mask_to_rgba_lazy
     from ._settings import Settings
 
+    if is_lazy(mask):
+        if norm != "linear" or threshold is not None:
+            raise ValueError(
+                "norm and threshold are not supported for lazy (dask, zarr) masks yet; "
+                f"got norm={norm!r}, threshold={threshold!r}"
+            )
+        lazy: Any = mask_to_rgba_lazy(
+            mask, colormap, transparent_low, vmin, vmax, blur_ksize, blur_function, percentiles
+        )
+        return lazy
     choice = choose_colormap(colormap)  # validates the colormap before any work
     s = Settings(colormap=choice).replace(
         transparent_low=transparent_low,
@@ -608,6 +697,7 @@ def mask_to_rgba(
         threshold=threshold,
     )
     field = prepare(mask, s.blur_ksize, s.blur_function)
+    assert isinstance(field, Field)  # lazy masks went their own way above
     limits = field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
     return rgba_from_display(
         field.display,
