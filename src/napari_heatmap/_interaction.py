@@ -98,15 +98,15 @@ class Interaction:
             return
         target = None
         if viewer.mouse_over_canvas and layer is not None:
-            target = hm.pixel_at(tuple(viewer.cursor.position))
+            target = hm.index_at(tuple(viewer.cursor.position))  # the slice on screen
         status = viewer.status
         current = str(status.get("coordinates", "")) if isinstance(status, dict) else status
         # drop what this heatmap wrote before (another heatmap's text stays)
         base = current.replace(self._status_text, "") if self._status_text else current
         text = ""
         if target is not None and layer is not None:
-            raw = format_value(hm.value_at(*target))
-            text = f"{layer.name} mask[{target[0]}, {target[1]}] = {raw}"
+            raw = format_value(hm.value_at(*target[-2:], index=target[:-2]))
+            text = f"{layer.name} mask[{', '.join(map(str, target))}] = {raw}"
             selection = viewer.layers.selection
             own = (
                 isinstance(status, dict)
@@ -142,13 +142,17 @@ class Interaction:
         viewer, frame = hm.viewer, hm.frame
         if viewer is None or frame is None:
             return
-        point = np.array([[world[-2], world[-1]]], dtype=float)
+        index = hm.click_index or ()
+        # on a stack the marker is a point of the clicked slice: it shows on that slice only
+        point = np.array([[*index[:-2], world[-2], world[-1]]], dtype=float)
         text = {
             "string": {"constant": format_value(value)},
             "color": "white",
             "size": 12,
             "anchor": "upper_left",
         }
+        if self.marker_layer is not None and self.marker_layer.ndim != point.shape[1]:
+            self.remove_marker()  # a marker of a 2-D mask cannot hold a stack's point
         if self.marker_layer is None or self.marker_layer not in viewer.layers:
             selected = list(viewer.layers.selection)
             active = viewer.layers.selection.active
