@@ -314,3 +314,17 @@ def test_status_shows_the_value_of_the_slice_on_screen(viewer):
     viewer.cursor.position = (1.0, 3.0, 4.0)
     assert f"mask[1, 3, 4] = {mask[1, 3, 4]:.4g}" in str(viewer.status)
     assert hm.heatmap_layer is not None
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_launcher_stack_flag_needs_a_mask(monkeypatch, capsys):
+    from napari_heatmap._launcher import build_parser, main
+
+    assert build_parser().parse_args(["--stack"]).stack is True
+    assert build_parser().parse_args([]).stack is False
+    monkeypatch.delenv("DISPLAY", raising=False)  # refused before any window is considered
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["--stack"]) == 2
+    assert "--stack: give the stack with --mask PATH" in capsys.readouterr().err
