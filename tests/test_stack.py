@@ -163,6 +163,8 @@ def test_stack_heatmap_gets_a_slider_per_stack_axis(viewer):
     assert hm.limits == (float(mask.min()), float(mask.max()))
     assert hm.stats["count"] == mask.size
     assert hm.frame == (10.0, 12.0)
+    hm.percentiles = (2, 98)  # over the whole stack, not the slice on screen
+    assert hm.limits == pytest.approx(tuple(np.percentile(mask, [2, 98])))
 
 
 def test_model_click_reports_the_slice_on_screen(viewer):

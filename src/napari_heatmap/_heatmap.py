@@ -780,6 +780,8 @@ class Heatmap:
     def to_rgba(self) -> np.ndarray:
         """Return the heatmap layer's picture as ``(H, W, 4)`` uint8 RGBA (before opacity).
 
+        For a stack, ``(…, H, W, 4)``: every slice with the stack's limits.
+
         The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings.
         """
         if self._field is None:
