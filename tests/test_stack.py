@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from _imports import NAPARI, QT, assert_fresh_interpreter_loads_none_of
 from napari_heatmap import Heatmap, mask_to_rgba
 from napari_heatmap._field import prepare
 from napari_heatmap._placement import stack_index_at, stack_transform
@@ -135,6 +136,15 @@ def test_blur_work_limit_counts_every_slice():
     # each slice alone is fine; the whole stack is too much for a display blur
     with pytest.raises(ValueError, match=r"blur_ksize \(99, 99\) on a 200×400×400 mask"):
         prepare(np.zeros((200, 400, 400), np.float32), (99, 99), None, stack=True)
+
+
+def test_stack_code_of_the_pure_floor_imports_neither_napari_nor_qt():
+    assert_fresh_interpreter_loads_none_of(
+        "import numpy as np, napari_heatmap as n, napari_heatmap._stack as s\n"
+        "n.mask_to_rgba(np.zeros((2, 3, 3)), stack=True)\n"
+        "s.load_stack_background(np.zeros((2, 3, 3)), (2,))",
+        (*NAPARI, *QT),
+    )
 
 
 # -- placement maths ----------------------------------------------------------------------
