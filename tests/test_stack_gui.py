@@ -110,6 +110,7 @@ def test_dock_stack_box_creates_a_stack_and_rereads_the_mask(make_napari_viewer,
     assert viewer.dims.nsteps[0] == 6
     widget.stack_box.value = False  # the bound heatmap reads its mask as H×W×C now
     assert hm.stack is False and hm.heatmap_layer.data.shape == (6, 20)
+    assert hm.mask_layer is layer and widget.mask_choice.value is layer  # same source
     hm.stack = True  # and the box follows the heatmap
     assert widget.stack_box.value is True
 

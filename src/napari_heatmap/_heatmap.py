@@ -492,7 +492,9 @@ class Heatmap:
         except Exception:
             self._stack = old
             raise
-        self._mask_source = source
+        if source is not None:  # still the same layer's data: as set_heatmap_from_layer does
+            self._mask_source = source
+            self._emit("mask", self.heatmap_mask)
 
     @property
     def click_index(self) -> tuple[int, ...] | None:
