@@ -340,3 +340,18 @@ def test_launcher_stack_flag_needs_a_mask(monkeypatch, capsys):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main(["--stack"]) == 2
     assert "--stack: give the stack with --mask PATH" in capsys.readouterr().err
+
+
+def test_norms_and_threshold_work_on_stacks_with_stack_wide_limits(viewer):
+    mask = stack_of((3, 10, 12)) + 1  # positive: the log norm's domain
+    mask[2] *= 10
+    lo, hi = float(mask.min()), float(mask.max())
+    got = mask_to_rgba(mask, norm="log", threshold=5.0, blur_ksize=None, stack=True)
+    for k in range(3):
+        want = mask_to_rgba(mask[k], norm="log", threshold=5.0, vmin=lo, vmax=hi, blur_ksize=None)
+        np.testing.assert_array_equal(got[k], want)
+    hm = Heatmap(heatmap_mask=mask, norm="log", blur_ksize=None, viewer=viewer, stack=True)
+    assert hm.heatmap_layer.data.shape == mask.shape and hm.limits == (lo, hi)
+    np.testing.assert_array_equal(
+        hm.to_rgba(), mask_to_rgba(mask, norm="log", stack=True, blur_ksize=None)
+    )
