@@ -110,6 +110,7 @@ class Config:
     image_side: int = 1024
     leak_side: int = 512
     leak_calls: int = LEAK_CALLS
+    stack_shape: tuple[int, int] = (100, 1024)  # (slices, side) of the stack rows
 
     @classmethod
     def quick(cls) -> Config:
@@ -124,6 +125,7 @@ class Config:
             image_side=64,
             leak_side=64,
             leak_calls=20,
+            stack_shape=(4, 64),
         )
 
     def repeats_for(self, side: int) -> int:
@@ -333,6 +335,68 @@ def bench_setters(cfg: Config) -> tuple[list[Row], dict[str, Timing]]:
             times[f"log {name}"] = t
             rows.append(timing_row(f"setter {name} (norm='log')", sq(side), t))
     return rows, times
+
+
+# --------------------------------------------------------------------------- stacks
+
+
+#: A slider step may cost at most this many times napari's own step of a plain image layer.
+STACK_STEP_GOAL = 1.25
+
+
+def bench_stack(cfg: Config) -> list[Row]:
+    """A stack of masks (§12): ``set_heatmap`` of the whole stack and one dimension-slider step.
+
+    The step is compared with napari alone: a plain image layer of the same array on another
+    ``ViewerModel``, stepped in turn with the heatmap's (interleaved). The heatmap adds no
+    per-pixel work to a step when the ratio is about 1.
+    """
+    from napari.components import ViewerModel
+
+    from napari_heatmap import Heatmap
+
+    depth, side = cfg.stack_shape
+    size = f"{depth} × {sq(side)}"
+    mask = np.stack([make_mask(side, seed) for seed in range(depth)])
+    rows: list[Row] = []
+    viewer, plain = ViewerModel(), ViewerModel()
+    hm = Heatmap(heatmap_mask=mask, viewer=viewer, stack=True)
+    try:
+        t = measure(lambda: hm.set_heatmap(mask), cfg.big_repeats, cfg.warmup)
+        rows.append(timing_row("stack set_heatmap", size, t, "each slice blurred on its own"))
+        plain.add_image(hm.heatmap_layer.data, colormap="gray")  # the same float32 stack
+        steps = {name: alternate(*range(1, depth), 0) for name in ("heatmap", "napari")}
+        times = measure_interleaved(
+            {
+                "heatmap": lambda: viewer.dims.set_current_step(0, steps["heatmap"]()),
+                "napari": lambda: plain.dims.set_current_step(0, steps["napari"]()),
+            },
+            cfg.repeats * 3,
+            cfg.warmup,
+        )
+        rows.append(
+            timing_row("stack slider step", size, times["heatmap"], "the heatmap of the stack")
+        )
+        rows.append(
+            timing_row("stack slider step, napari alone", size, times["napari"], "plain image")
+        )
+        ratio = times["heatmap"].median / times["napari"].median
+        best = times["heatmap"].min / times["napari"].min
+        rows.append(
+            ratio_row(
+                "target: stack slider step / napari alone",
+                size,
+                ratio,
+                best,
+                f"<= {STACK_STEP_GOAL}x",
+                ratio <= STACK_STEP_GOAL,
+            )
+        )
+    finally:
+        hm.close()
+        viewer.layers.clear()
+        plain.layers.clear()
+    return rows
 
 
 # --------------------------------------------------------------------------- clicks
@@ -787,6 +851,7 @@ def run_all(cfg: Config) -> list[Row]:
     render_rows, render = bench_rendering(cfg)
     setter_rows, setters = bench_setters(cfg)
     click_rows = bench_clicks(cfg)
+    stack_rows = bench_stack(cfg)
     memory_rows, memory = bench_memory(cfg)
     density_rows, density = bench_density(cfg)
     reader_rows = bench_reader(cfg)
@@ -796,6 +861,7 @@ def run_all(cfg: Config) -> list[Row]:
         *sdk_rows,
         *setter_rows,
         *click_rows,
+        *stack_rows,
         *density_rows,
         *reader_rows,
         *memory_rows,

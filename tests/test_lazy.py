@@ -355,3 +355,12 @@ def test_norms_and_threshold_are_refused_for_lazy_masks_by_name(viewer):
     counts, edges = hm.histogram(bins=8)
     np.testing.assert_array_equal(counts, np.full(8, 8))
     np.testing.assert_allclose(edges, np.linspace(1, 64, 9))
+
+
+def test_a_lazy_stack_is_refused_by_name(viewer):
+    mask = da.zeros((3, 8, 8), chunks=4)
+    with pytest.raises(ValueError, match="stack=True is not supported for lazy"):
+        Heatmap(heatmap_mask=mask, stack=True, viewer=viewer)
+    with pytest.raises(ValueError, match="stack are not supported for lazy"):
+        mask_to_rgba(mask, stack=True)
+    assert Heatmap.instances(viewer) == []

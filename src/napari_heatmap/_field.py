@@ -33,7 +33,7 @@ class Field:
     mask : array-like
         The mask exactly as given.
     gray : numpy.ndarray
-        The mask reduced to 2-D: the raw values clicks report.
+        The mask reduced to 2-D (or an (…, H, W) stack): the raw values clicks report.
     data_range : (float, float) or None
         Finite min and max of gray; None when nothing is finite.
     all_finite : bool
@@ -48,6 +48,16 @@ class Field:
     data_range: tuple[float, float] | None
     all_finite: bool
     display: np.ndarray
+
+    @property
+    def plane_shape(self) -> tuple[int, int]:
+        """(H, W) of the mask's 2-D picture (of each slice for a stack)."""
+        return self.gray.shape[-2], self.gray.shape[-1]
+
+    @property
+    def stack_shape(self) -> tuple[int, ...]:
+        """The shape of the stack axes (before the last two); () for a 2-D mask."""
+        return tuple(self.gray.shape[:-2])
 
     @property
     def scale(self) -> float:
@@ -206,11 +216,15 @@ AnyField = Field | LazyField
 
 
 def prepare(
-    mask: Any, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None
+    mask: Any,
+    blur_ksize: tuple[int, int] | None,
+    blur_function: pl.BlurFunction | None,
+    stack: bool = False,
 ) -> AnyField:
     """Reduce, measure and blur a mask (behaviour §2.1-§2.3). A failure raises, naming it.
 
-    A lazy mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField`.
+    ``stack=True`` reads an (…, H, W) mask as a stack of 2-D slices (behaviour §12). A lazy
+    mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField` (2-D only).
 
     Raises
     ------
@@ -218,8 +232,13 @@ def prepare(
         Naming ``heatmap_mask`` (a bad mask) or ``blur_function`` (a bad blur).
     """
     if is_lazy(mask):
+        if stack:
+            raise ValueError(
+                "stack=True is not supported for lazy (dask, zarr) masks yet; give the stack "
+                "as a NumPy array, or one 2-D lazy slice"
+            )
         return prepare_lazy(mask, blur_ksize, blur_function)
-    gray = pl.reduce_mask(mask)
+    gray = pl.reduce_mask(mask, stack)
     data_range, all_finite = pl.finite_stats(gray)
     display = pl.display_field(gray, blur_ksize, blur_function, data_range, all_finite)
     return Field(mask, gray, data_range, all_finite, display)

@@ -44,10 +44,12 @@ from ._placement import (
     check_pixel_size,
     frame_size,
     layer_extent,
-    layer_transform,
     pixel_at,
+    stack_index_at,
+    stack_transform,
 )
 from ._settings import Settings
+from ._stack import load_stack_background
 
 if TYPE_CHECKING:
     from napari.components import ViewerModel
@@ -145,6 +147,10 @@ class Heatmap:
         The "centered" norm's centre; two inferred limits are made symmetric about it.
     threshold : float or None
         Display values below it are transparent, whatever the norm.
+    stack : bool
+        Read the mask as a stack (…, H, W): every axis before the last two is shown with
+        napari's dimension sliders, each slice blurred on its own, limits over the whole
+        stack (behaviour §12). The background may then be a stack of the same leading shape.
 
     Attributes
     ----------
@@ -178,6 +184,7 @@ class Heatmap:
         linthresh: float = 1.0,
         vcenter: float = 0.0,
         threshold: float | None = None,
+        stack: bool = False,
     ) -> None:
         # Validate and compute everything before touching any viewer: a failed call adds nothing.
         settings = Settings().replace(
@@ -195,9 +202,10 @@ class Heatmap:
             vcenter=vcenter,
             threshold=threshold,
         )
-        background = None if background_image is None else load_background(background_image)
-        field = None if heatmap_mask is None else self._prepare(heatmap_mask, settings)
-        self._init_state(settings, widget_id, background, field, _validate_origin(origin))
+        stack = _validate_stack(stack)
+        field = None if heatmap_mask is None else self._prepare(heatmap_mask, settings, stack)
+        background = None if background_image is None else _load_background(background_image, field)
+        self._init_state(settings, widget_id, background, field, _validate_origin(origin), stack)
         if viewer is None:
             import napari
 
@@ -234,7 +242,8 @@ class Heatmap:
         """
         viewer = keywords.pop("viewer", None) or _viewer_of(mask_layer)
         data = np.asarray(mask_layer.data)
-        frame, origin = layer_extent(data.shape[:2], mask_layer.scale, mask_layer.translate)
+        plane = data.shape[-2:] if keywords.get("stack") else data.shape[:2]
+        frame, origin = layer_extent(plane, mask_layer.scale, mask_layer.translate)
         background = None if background_layer is None else np.asarray(background_layer.data)
         hm = cls(
             background_image=background,
@@ -276,6 +285,7 @@ class Heatmap:
         background: np.ndarray | None,
         field: AnyField | None,
         origin: tuple[float, float],
+        stack: bool = False,
     ) -> None:
         if widget_id is not None and not isinstance(widget_id, str):
             raise TypeError(f"widget_id must be a str or None; got {widget_id!r}")
@@ -287,13 +297,15 @@ class Heatmap:
         self._limits = limits
         self._picture = _picture(None, field, settings, limits)
         self._origin = origin
+        self._stack = stack
         _check_frame(
             self._natural_size(),
             settings.width,
             settings.height,
-            [None if field is None else field.gray.shape],
+            [None if field is None else field.plane_shape],
         )
         self._click: tuple[int, int, float] | None = None
+        self._click_index: tuple[int, ...] | None = None
         self._callbacks: list[ClickCallback] = []
         self._mask_source: Layer | None = None
         self._busy = False
@@ -470,10 +482,44 @@ class Heatmap:
 
     def _natural_size(self) -> tuple[int, ...] | None:
         if self._background is not None:
-            return self._background.shape[:2]
+            return _plane(self._background)
         if self._field is not None:
-            return self._field.gray.shape
+            return self._field.plane_shape
         return None
+
+    @property
+    def stack(self) -> bool:
+        """Whether the mask is read as a stack of 2-D slices (behaviour §12).
+
+        Assigning re-reads the current mask (kept as given) the new way; a failure (a
+        stacked background under ``stack=False``, say) changes nothing.
+        """
+        return self._stack
+
+    @stack.setter
+    def stack(self, value: bool) -> None:
+        self._check_open()
+        stack = _validate_stack(value)
+        if stack == self._stack:
+            return
+        old, source = self._stack, self._mask_source
+        self._stack = stack
+        try:
+            self.set_heatmap(self.heatmap_mask)
+        except Exception:
+            self._stack = old
+            raise
+        if source is not None:  # still the same layer's data: as set_heatmap_from_layer does
+            self._mask_source = source
+            self._emit("mask", self.heatmap_mask)
+
+    @property
+    def click_index(self) -> tuple[int, ...] | None:
+        """Full index of the last click in the mask: (stack indices..., y, x); None before.
+
+        For a 2-D mask it is ``(y, x)``; for a stack the slice on screen when clicked.
+        """
+        return self._click_index
 
     @property
     def click_y(self) -> int | None:
@@ -523,23 +569,27 @@ class Heatmap:
         """
         self._check_open()
         s = self._settings
-        ready = self._take_precomputed(("mask", mask, s.blur_ksize, s.blur_function))
+        key = ("mask", mask, s.blur_ksize, s.blur_function, self._stack)
+        ready = self._take_precomputed(key)
         with self._computing():
             field = (
                 ready
                 if ready is not None and ready.mask is mask
-                else (None if mask is None else self._prepare(mask, s))
+                else (None if mask is None else self._prepare(mask, s, self._stack))
             )
-        if ready is not None and field is ready and field.data_range is None:
-            show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
+        if ready is not None and field is ready:
+            _warn_about(field.mask, self._stack)
+            if field.data_range is None:
+                show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
+        _check_background_stack(self._background, field)
         limits = _limits_for(field, s)
         picture = _picture(None, field, s, limits)
         natural = (
-            self._background.shape[:2]
+            _plane(self._background)
             if self._background is not None
-            else (None if field is None else field.gray.shape)
+            else (None if field is None else field.plane_shape)
         )
-        _check_frame(natural, s.width, s.height, [None if field is None else field.gray.shape])
+        _check_frame(natural, s.width, s.height, [None if field is None else field.plane_shape])
         self._field, self._limits, self._picture = field, limits, picture
         self._binding.forget_field()
         self._mask_source = None
@@ -586,8 +636,9 @@ class Heatmap:
         mask object, blur and blur function on the GUI thread then uses the result.
         """
         s = self._settings
-        key = ("mask", mask, s.blur_ksize, s.blur_function)
-        self._precomputed = (key, prepare(mask, s.blur_ksize, s.blur_function))
+        key = ("mask", mask, s.blur_ksize, s.blur_function, self._stack)
+        field = prepare(mask, s.blur_ksize, s.blur_function, self._stack)
+        self._precomputed = (key, field)
 
     def _take_precomputed(self, key: tuple[Any, ...]) -> AnyField | None:
         """Return (and let go of) precomputed work for exactly these inputs, else None."""
@@ -603,17 +654,17 @@ class Heatmap:
     def set_background(self, image: Any) -> None:
         """Show a new background (None removes it). A failure keeps the previous one."""
         self._check_open()
-        background = None if image is None else load_background(image)
+        background = None if image is None else _load_background(image, self._field)
         natural = (
-            background.shape[:2]
+            _plane(background)
             if background is not None
-            else (None if self._field is None else self._field.gray.shape)
+            else (None if self._field is None else self._field.plane_shape)
         )
         _check_frame(
             natural,
             self._settings.width,
             self._settings.height,
-            [None if self._field is None else self._field.gray.shape],
+            [None if self._field is None else self._field.plane_shape],
         )
         self._background = background
         self._sync_background()
@@ -660,24 +711,66 @@ class Heatmap:
         if func in self._callbacks:
             self._callbacks.remove(func)
 
-    def value_at(self, y: int, x: int) -> float:
-        """Return the raw mask value at mask pixel (y, x) (channel mean for H×W×C masks)."""
+    def value_at(self, y: int, x: int, *, index: Iterable[int] | None = None) -> float:
+        """Return the raw mask value at mask pixel (y, x) (channel mean for H×W×C masks).
+
+        For a stack, of the slice on screen, or of the slice at ``index`` (its stack indices).
+        """
         if self._field is None:
             raise ValueError("value_at: there is no heatmap_mask")
         gray = self._field.gray
-        for name, index, size in (("y", y, gray.shape[0]), ("x", x, gray.shape[1])):
-            if not 0 <= int(index) < size:
-                raise IndexError(f"value_at: {name}={index!r} is outside the mask (0..{size - 1})")
+        lead = self._field.stack_shape
+        at = self._slice_on_screen() if index is None else tuple(int(i) for i in index)
+        if at is None or len(at) != len(lead):
+            raise IndexError(f"value_at: index {at!r} is not a slice of the stack {lead}")
+        for name, i, size in zip(
+            (*(f"index[{k}]" for k in range(len(lead))), "y", "x"),
+            (*at, y, x),
+            gray.shape,
+            strict=True,
+        ):
+            if not 0 <= int(i) < size:
+                raise IndexError(f"value_at: {name}={i!r} is outside the mask (0..{size - 1})")
         if isinstance(self._field, LazyField):  # one element of the source, read now
             return self._field.value(int(y), int(x))
-        return float(gray[int(y), int(x)])
+        full = (*at, int(y), int(x))
+        return float(gray[full])
+
+    def _slice_on_screen(self) -> tuple[int, ...] | None:
+        """Return the stack indices of the slice on screen (() for a 2-D mask), None if none."""
+        if self._field is None or not self._field.stack_shape:
+            return ()
+        viewer = self.viewer
+        point = () if viewer is None else tuple(viewer.dims.point)
+        return stack_index_at(point, self._field.stack_shape)
 
     def pixel_at(self, world: Iterable[float]) -> tuple[int, int] | None:
         """Return the mask pixel (y, x) under a world position, or None outside the heatmap."""
+        index = self.index_at(world)
+        return None if index is None else (index[-2], index[-1])
+
+    def index_at(self, world: Iterable[float]) -> tuple[int, ...] | None:
+        """Return the full mask index (stack indices..., y, x) under a world position, or None.
+
+        A world position shorter than the viewer's (a (y, x) pair, say) is on the slice on
+        screen (napari's dimension sliders fill in the other axes).
+        """
         frame = self.frame
         if self._field is None or frame is None or self.heatmap_layer is None:
             return None
-        return pixel_at(tuple(world), frame, self._field.gray.shape, self._origin)
+        world = tuple(world)
+        yx = pixel_at(world, frame, self._field.plane_shape, self._origin)
+        if yx is None:
+            return None
+        lead = self._field.stack_shape
+        if not lead:
+            return yx
+        point = list(self.viewer.dims.point) if self.viewer is not None else []
+        if len(world) < len(point):
+            point[len(point) - len(world) :] = world
+            world = tuple(point)
+        at = stack_index_at(world, lead)
+        return None if at is None else (*at, *yx)
 
     def click_at(self, world: Iterable[float]) -> tuple[int, int, float] | None:
         """Act as a click at a world position: what a left click on the canvas does.
@@ -688,12 +781,13 @@ class Heatmap:
         world = tuple(world)
         if len(world) < 2:
             raise ValueError(f"click_at expects a world position (..., y, x); got {world!r}")
-        target = self.pixel_at(world)
+        target = self.index_at(world)
         if target is None:
             return None
-        y, x = target
-        value = self.value_at(y, x)
+        y, x = target[-2:]
+        value = float(self._field.gray[target]) if self._field is not None else math.nan
         click = self._click = (y, x, value)
+        self._click_index = target
         self._interaction.show_marker(world, value)
         self._emit("click", self._click)
         for func in list(self._callbacks):
@@ -706,6 +800,8 @@ class Heatmap:
 
     def to_rgba(self) -> Any:
         """Return the heatmap layer's picture as ``(H, W, 4)`` uint8 RGBA (before opacity).
+
+        For a stack, ``(…, H, W, 4)``: every slice with the stack's limits.
 
         The same picture :func:`~napari_heatmap.mask_to_rgba` renders with these settings: a
         NumPy array, or for a lazy mask (§13) a dask array computed chunk by chunk.
@@ -824,8 +920,9 @@ class Heatmap:
     # ------------------------------------------------------------------ settings
 
     @staticmethod
-    def _prepare(mask: Any, settings: Settings) -> AnyField:
-        field = prepare(mask, settings.blur_ksize, settings.blur_function)
+    def _prepare(mask: Any, settings: Settings, stack: bool = False) -> AnyField:
+        field = prepare(mask, settings.blur_ksize, settings.blur_function, stack)
+        _warn_about(mask, stack)
         if field.data_range is None:
             show_warning("napari-heatmap: heatmap_mask has no finite value; nothing to show")
         return field
@@ -861,7 +958,7 @@ class Heatmap:
                 self._natural_size(),
                 new.width,
                 new.height,
-                [None if field is None else field.gray.shape],
+                [None if field is None else field.plane_shape],
             )
         before = (self._settings, self._field, self._limits, self._picture)
         self._settings, self._field, self._limits, self._picture = new, field, limits, picture
@@ -937,6 +1034,7 @@ class Heatmap:
 
     def _clear_click(self) -> None:
         self._interaction.remove_marker()
+        self._click_index = None
         if self._click is not None:
             self._click = None
             self._emit("click", None)
@@ -998,7 +1096,7 @@ class Heatmap:
                 rgb=True,
                 contrast_limits=clim,
                 metadata=self.layer_metadata("background"),
-                **self._transform(self._background.shape[:2]),
+                **self._transform(self._background.shape[:-1]),
             )
             if self.heatmap_layer is not None:  # keep the background under the heatmap
                 layers = viewer.layers
@@ -1007,11 +1105,12 @@ class Heatmap:
             self.background_layer.data = self._background
             self.background_layer.contrast_limits = clim
 
-    def _transform(self, shape: tuple[int, ...]) -> dict[str, tuple[float, float]]:
+    def _transform(self, shape: tuple[int, ...]) -> dict[str, tuple[float, ...]]:
+        """Return napari's scale and translate of a layer of ``shape`` (…, H, W) in the frame."""
         frame = self.frame
         if frame is None:
             return {}
-        scale, translate = layer_transform(frame, shape[:2], self._origin)
+        scale, translate = stack_transform(frame, shape, self._origin)
         return {"scale": scale, "translate": translate}
 
     def _place_layers(self) -> None:
@@ -1019,11 +1118,14 @@ class Heatmap:
         if frame is None:
             return
         for layer, shape in (
-            (self.background_layer, None if self._background is None else self._background.shape),
+            (
+                self.background_layer,
+                None if self._background is None else self._background.shape[:-1],
+            ),
             (self.heatmap_layer, None if self._field is None else self._field.gray.shape),
         ):
-            if layer is not None and shape is not None:
-                scale, translate = layer_transform(frame, shape[:2], self._origin)
+            if layer is not None and shape is not None:  # (…, H, W): stacks keep scale 1
+                scale, translate = stack_transform(frame, shape, self._origin)
                 if tuple(layer.scale) != scale:  # each set costs napari a refresh
                     layer.scale = scale
                 if tuple(layer.translate) != translate:
@@ -1139,6 +1241,41 @@ def _check_frame(
     check_pixel_size(
         frame, [shape for shape in (natural, *shapes) if shape is not None], width, height
     )
+
+
+def _validate_stack(stack: object) -> bool:
+    if not isinstance(stack, bool | np.bool_):
+        raise TypeError(f"stack must be True or False; got {stack!r}")
+    return bool(stack)
+
+
+def _warn_about(mask: Any, stack: bool) -> None:
+    """Tell the user when a 3-D mask read as H×W×C is probably a stack (behaviour §12)."""
+    message = pl.ambiguous_mask_message(mask, stack)
+    if message is not None:
+        show_warning(f"napari-heatmap: {message}")
+
+
+def _plane(background: np.ndarray) -> tuple[int, int]:
+    """(H, W) of a loaded background: (H, W, C) or a stack (…, H, W, C)."""
+    return background.shape[-3], background.shape[-2]
+
+
+def _load_background(image: Any, field: AnyField | None) -> np.ndarray:
+    """Load a background for this mask: 2-D, or a stack when the mask is a stack."""
+    return load_stack_background(image, () if field is None else field.stack_shape)
+
+
+def _check_background_stack(background: np.ndarray | None, field: AnyField | None) -> None:
+    """Refuse a mask whose stack does not fit the stacked background on screen."""
+    if background is None or background.ndim == 3 or field is None:
+        return
+    lead = tuple(background.shape[:-3])
+    if field.stack_shape != lead:
+        raise ValueError(
+            f"heatmap_mask must be a stack of shape {lead} (…, H, W) over this stacked "
+            f"background; got stack shape {field.stack_shape} (set a 2-D background first)"
+        )
 
 
 def _validate_origin(origin: object) -> tuple[float, float]:

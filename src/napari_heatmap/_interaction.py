@@ -135,7 +135,9 @@ class Interaction:
         viewer, frame = hm.viewer, hm.frame
         if viewer is None or frame is None:
             return
-        point = np.array([[world[-2], world[-1]]], dtype=float)
+        index = hm.click_index or ()
+        # on a stack the marker is a point of the clicked slice: it shows on that slice only
+        point = np.array([[*index[:-2], world[-2], world[-1]]], dtype=float)
         label, anchor = format_value(value), "upper_left"
         sharing = [peer for peer in _peers_on_top(viewer) if peer._hm.pixel_at(world) is not None]
         if len(sharing) > 1 and self in sharing and hm.heatmap_layer is not None:
@@ -149,6 +151,8 @@ class Interaction:
             "size": 12,
             "anchor": anchor,
         }
+        if self.marker_layer is not None and self.marker_layer.ndim != point.shape[1]:
+            self.remove_marker()  # a marker of a 2-D mask cannot hold a stack's point
         if self.marker_layer is None or self.marker_layer not in viewer.layers:
             selected = list(viewer.layers.selection)
             active = viewer.layers.selection.active
@@ -196,11 +200,11 @@ def _status_line(viewer: Any, status: Any, napari_text: str) -> str:
         selection = viewer.layers.selection
         for peer in _peers_on_top(viewer):
             hm, layer = peer._hm, peer._hm.heatmap_layer
-            target = None if layer is None else hm.pixel_at(position)
+            target = None if layer is None else hm.index_at(position)  # the slice on screen
             if target is None or layer is None:
                 continue
-            text = f"{layer.name} mask[{target[0]}, {target[1]}] = "
-            text += format_value(hm.value_at(*target))
+            text = f"{layer.name} mask[{', '.join(map(str, target))}] = "
+            text += format_value(hm.value_at(*target[-2:], index=target[:-2]))
             own = (
                 isinstance(status, dict)
                 and selection.active is layer

@@ -1,6 +1,6 @@
 """The ``napari-heatmap`` command: napari with the demo (or your files) and the dock widget.
 
-``napari-heatmap [--background PATH] [--mask PATH] [--screenshot PATH] [--no-widget]``.
+``napari-heatmap [--background PATH] [--mask PATH] [--stack] [--screenshot PATH] [--no-widget]``.
 With ``--screenshot`` the window is rendered to an image file and the program exits; with no
 display it re-runs itself under ``xvfb-run``. Bad input prints one line and exits with status 2
 before any window opens.
@@ -65,6 +65,8 @@ inputs:
   --mask        a .npy array (H x W, numbers), or one of the image files above read as gray
                 (8 or 16 bit)
   with neither, the demo opens (gradient background, two Gaussian blobs);
+  --stack       read the --mask .npy array as a stack (..., H, W): one slice per step of
+                napari's dimension sliders (without it a 3-D array is H x W x C, averaged)
   --mask alone shows the heatmap on its own;
   --background alone shows just the image, held by a heatmap without values: give it values
   later from the dock widget's mask row or the console (heatmap.set_heatmap(array)).
@@ -94,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--mask", metavar="PATH", help="heatmap values: a .npy array, or an image file read as gray"
+    )
+    parser.add_argument(
+        "--stack",
+        action="store_true",
+        help="read the mask as a stack of 2-D slices (..., H, W) shown with dimension sliders",
     )
     parser.add_argument(
         "--screenshot",
@@ -175,8 +182,11 @@ def open_viewer(
     *,
     widget: bool = True,
     show: bool = True,
+    stack: bool = False,
 ) -> tuple[Any, Heatmap]:
     """Open a napari viewer with a heatmap (the demo when neither input is given).
+
+    ``stack`` reads the mask as a stack of 2-D slices (see :class:`Heatmap`).
 
     Returns
     -------
@@ -193,7 +203,7 @@ def open_viewer(
         if background is None and mask is None:
             hm = open_demo(viewer)
         else:
-            hm = Heatmap(background_image=background, heatmap_mask=mask, viewer=viewer)
+            hm = Heatmap(background_image=background, heatmap_mask=mask, viewer=viewer, stack=stack)
             push_to_console(viewer, hm)
     except BaseException:
         viewer.close()
@@ -223,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else _load_option("--background", args.background, load_background)
         )
         mask = None if args.mask is None else _load_option("--mask", args.mask, load_mask)
+        if args.stack and mask is None:
+            raise ValueError("--stack: give the stack with --mask PATH (a .npy array)")
     except (FileNotFoundError, ValueError) as exc:
         return _fail(str(exc))
     if not has_display():
@@ -233,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(NO_DISPLAY_NO_XVFB)
         return run_under_xvfb(xvfb, argv)
     try:
-        viewer, _ = open_viewer(background, mask, widget=not args.no_widget)
+        viewer, _ = open_viewer(background, mask, widget=not args.no_widget, stack=args.stack)
     except (ValueError, TypeError) as exc:
         return _fail(str(exc))
     if args.screenshot:

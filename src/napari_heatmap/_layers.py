@@ -187,7 +187,7 @@ def heatmap_layer_kwargs(
     metadata: dict[str, Any],
     constant: bool | None = None,
     name: str = "Heatmap",
-    transform: dict[str, tuple[float, float]] | None = None,
+    transform: dict[str, tuple[float, ...]] | None = None,
 ) -> dict[str, Any]:
     """Return ``add_image`` keyword arguments of a heatmap layer: the one recipe.
 

@@ -458,6 +458,16 @@ class LazyField:
         """The power of two the display field holds the data at (1.0 for ordinary data)."""
         return pl.display_scale(self.data_range)
 
+    @property
+    def stack_shape(self) -> tuple[int, ...]:
+        """The stack axes' shape: () (lazy stacks are not supported yet)."""
+        return ()
+
+    @property
+    def plane_shape(self) -> tuple[int, int]:
+        """The (H, W) of the mask."""
+        return int(self.gray.shape[-2]), int(self.gray.shape[-1])
+
     @cached_property
     def display_base(self) -> da.Array:
         """The full-resolution display field (a dask array; NaN everywhere if nothing is finite)."""

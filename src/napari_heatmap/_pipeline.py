@@ -11,6 +11,7 @@ import contextlib
 import functools
 import math
 import numbers
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,11 +41,14 @@ BlurFunction = Callable[[np.ndarray], np.ndarray]
 MIDDLE_INDEX = 128
 
 
-def reduce_mask(mask: object) -> np.ndarray:
-    """Return *gray*, the mask reduced to 2-D (behaviour §2.1).
+def reduce_mask(mask: object, stack: bool = False) -> np.ndarray:
+    """Return *gray*, the mask reduced to 2-D, or a stack of 2-D slices (behaviour §2.1, §12).
 
     2-D masks are returned as they are (no copy); H×W×C masks are averaged over the
-    last axis (float64); bool becomes 0/1. A lazy mask (dask, zarr: §13) gives a dask array.
+    last axis (float64); bool becomes 0/1. With ``stack=True`` every axis before the last two
+    is a stack axis and nothing is averaged: an (…, H, W) mask is returned as it is. (A 3-D
+    mask whose last axis is longer than 4 is probably a stack: the public calls say so, see
+    :func:`ambiguous_mask_message`.) A lazy mask (dask, zarr: §13) gives a dask array.
 
     Raises
     ------
@@ -81,12 +85,49 @@ def reduce_mask(mask: object) -> np.ndarray:
         arr = arr.view(np.uint8)
     elif not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise TypeError(f"heatmap_mask must hold integers, floats or bools; got dtype {arr.dtype}")
+    if stack:
+        return _stack_gray(arr)
     if arr.ndim not in (2, 3):
-        raise ValueError(f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {arr.shape}")
+        raise ValueError(
+            f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {arr.shape}"
+            + (" (for a stack of 2-D slices use stack=True)" if arr.ndim > 3 else "")
+        )
     if arr.size == 0:
         raise ValueError(f"heatmap_mask must not be empty; got shape {arr.shape}")
     if arr.ndim == 3:
         return arr.mean(axis=-1, dtype=np.float64)
+    return arr
+
+
+#: A 3-D mask with a longer last axis than this is probably a stack (warned about, §12).
+CHANNELS_MAX = 4
+
+
+def ambiguous_mask_message(mask: object, stack: bool = False) -> str | None:
+    """Say how a 3-D mask with many channels is read and how to read it as a stack, else None.
+
+    None when ``stack`` is True or the mask is not 3-D with a last axis longer than
+    :data:`CHANNELS_MAX` (the H×W×C reading is then the obvious one).
+    """
+    shape = getattr(mask, "shape", None)
+    if stack or not isinstance(shape, tuple) or len(shape) != 3 or shape[-1] <= CHANNELS_MAX:
+        return None
+    h, w, c = shape
+    return (
+        f"heatmap_mask of shape {shape} was read as one {h}×{w} image with {c} channels, "
+        f"averaged over its last axis; if it is a stack of {h} slices of {w}×{c}, pass "
+        "stack=True"
+    )
+
+
+def _stack_gray(arr: np.ndarray) -> np.ndarray:
+    """Return a mask read with ``stack=True``: (…, H, W) as it is (checked)."""
+    if arr.ndim < 2:
+        raise ValueError(
+            f"heatmap_mask must be (…, H, W) with stack=True (at least 2-D); got shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"heatmap_mask must not be empty; got shape {arr.shape}")
     return arr
 
 
@@ -311,7 +352,8 @@ def display_field(
     Parameters
     ----------
     gray : numpy.ndarray
-        The 2-D mask from :func:`reduce_mask`.
+        The 2-D mask from :func:`reduce_mask`, or an (…, H, W) stack whose 2-D slices are
+        blurred one by one (never across slices; ``blur_function`` gets one slice a call).
     blur_ksize : (int, int) or None
         Gaussian kernel size (odd ints), or None for no blur.
     blur_function : callable or None
@@ -348,7 +390,10 @@ def display_field(
             gray = np.multiply(gray, scale, dtype=np.float64)
         data_range = (data_range[0] * scale, data_range[1] * scale)
     offset = display_offset(data_range, blur_function)
-    out = _blurred(gray, blur_ksize, blur_function, data_range, bool(all_finite), offset)
+    if gray.ndim > 2:  # a stack (§12): each 2-D slice on its own, never across slices
+        out = _blurred_slices(gray, blur_ksize, blur_function, data_range, bool(all_finite), offset)
+    else:
+        out = _blurred(gray, blur_ksize, blur_function, data_range, bool(all_finite), offset)
     if offset:  # back to data units, in float64 where the colour steps fit
         out = np.add(out, offset, dtype=np.float64)
     return out
@@ -393,6 +438,26 @@ def _blurred(
     return out
 
 
+def _blurred_slices(
+    gray: np.ndarray,
+    blur_ksize: tuple[int, int] | None,
+    blur_function: BlurFunction | None,
+    data_range: tuple[float, float],
+    all_finite: bool,
+    offset: float,
+) -> np.ndarray:
+    """Return :func:`_blurred` of every 2-D slice of an (…, H, W) stack, in one float32 array.
+
+    The range and offset are the whole stack's, so a value has the same colour on every slice.
+    """
+    out = np.empty(gray.shape, np.float32)
+    for index in np.ndindex(gray.shape[:-2]):
+        plane = gray[index]
+        finite = all_finite or bool(np.isfinite(plane).all())
+        out[index] = _blurred(plane, blur_ksize, blur_function, data_range, finite, offset)
+    return out
+
+
 #: The most work a display blur may do: (kx + ky) × pixels. OpenCV's Gaussian blur costs
 #: about that many multiply-adds; 2e9 is about a second on one core of the development machine.
 BLUR_WORK_LIMIT = 2e9
@@ -408,12 +473,12 @@ def check_blur_work(shape: tuple[int, ...], blur_ksize: tuple[int, int] | None) 
     """
     if blur_ksize is None:
         return
-    pixels = int(np.prod(shape[:2]))
+    pixels = int(np.prod(shape))  # every slice of a stack
     work = (blur_ksize[0] + blur_ksize[1]) * pixels
     if work > BLUR_WORK_LIMIT:
         largest = max(1, int(BLUR_WORK_LIMIT / pixels / 2) // 2 * 2 - 1)
         raise ValueError(
-            f"blur_ksize {blur_ksize} on a {shape[0]}×{shape[1]} mask is too much work for a "
+            f"blur_ksize {blur_ksize} on a {'×'.join(map(str, shape))} mask is too much work for a "
             f"display blur ((kx + ky) × pixels = {work:.3g} > {BLUR_WORK_LIMIT:.0e}); use at "
             f"most about ({largest}, {largest}) here, or a blur_function"
         )
@@ -630,6 +695,7 @@ def mask_to_rgba(
     linthresh: float = 1.0,
     vcenter: float = 0.0,
     threshold: float | None = None,
+    stack: bool = False,
 ) -> np.ndarray:
     """Render a mask to an RGBA image, with no viewer, no Qt and no GPU.
 
@@ -662,22 +728,28 @@ def mask_to_rgba(
         The "centered" norm's centre.
     threshold : float or None
         Display values below it are transparent.
+    stack : bool
+        Read an (…, H, W) mask as a stack of 2-D slices (behaviour §12): each slice is
+        blurred on its own; limits and percentiles are over the whole stack.
 
     Returns
     -------
     numpy.ndarray or dask.array.Array
-        (H, W, 4) uint8 RGBA (not OpenCV's BGRA); for a lazy mask (dask, zarr: §13) a dask
-        array, computed chunk by chunk when it is (e.g. ``.to_zarr(path)``).
+        (H, W, 4) uint8 RGBA (not OpenCV's BGRA); (…, H, W, 4) for a stack; for a lazy mask
+        (dask, zarr: §13) a dask array, computed chunk by chunk when it is (e.g.
+        ``.to_zarr(path)``).
     """
     from ._field import Field, prepare
     from ._lazy import is_lazy, mask_to_rgba_lazy
     from ._settings import Settings
 
+    if not isinstance(stack, bool | np.bool_):
+        raise TypeError(f"stack must be True or False; got {stack!r}")
     if is_lazy(mask):
-        if norm != "linear" or threshold is not None:
+        if norm != "linear" or threshold is not None or stack:
             raise ValueError(
-                "norm and threshold are not supported for lazy (dask, zarr) masks yet; "
-                f"got norm={norm!r}, threshold={threshold!r}"
+                "norm, threshold and stack are not supported for lazy (dask, zarr) masks yet; "
+                f"got norm={norm!r}, threshold={threshold!r}, stack={stack!r}"
             )
         lazy: Any = mask_to_rgba_lazy(
             mask, colormap, transparent_low, vmin, vmax, blur_ksize, blur_function, percentiles
@@ -696,8 +768,11 @@ def mask_to_rgba(
         vcenter=vcenter,
         threshold=threshold,
     )
-    field = prepare(mask, s.blur_ksize, s.blur_function)
+    field = prepare(mask, s.blur_ksize, s.blur_function, bool(stack))
     assert isinstance(field, Field)  # lazy masks went their own way above
+    message = ambiguous_mask_message(mask, bool(stack))
+    if message is not None:  # read as H×W×C, as without stacks; but probably a stack
+        warnings.warn(message, UserWarning, stacklevel=2)
     limits = field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
     return rgba_from_display(
         field.display,

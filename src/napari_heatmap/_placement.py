@@ -19,6 +19,8 @@ __all__ = [
     "layer_extent",
     "layer_transform",
     "pixel_at",
+    "stack_index_at",
+    "stack_transform",
     "validate_size",
 ]
 
@@ -138,3 +140,35 @@ def layer_extent(
     sy, sx = float(scale[-2]), float(scale[-1])
     ty, tx = float(translate[-2]), float(translate[-1])
     return (shape[-2] * sy, shape[-1] * sx), (ty - sy / 2.0, tx - sx / 2.0)
+
+
+def stack_transform(
+    frame: Sequence[float], shape: Sequence[int], origin: Sequence[float] = DEFAULT_ORIGIN
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Return napari ``(scale, translate)`` for an (…, H, W) stack over ``frame`` (§12).
+
+    The last two axes are stretched as by :func:`layer_transform`; every stack axis keeps
+    scale 1 and translate 0, so slice ``i`` is at world position ``i`` on its slider and a
+    2-D layer (a shared background) lies under every slice.
+    """
+    (sy, sx), (ty, tx) = layer_transform(frame, shape[-2:], origin)
+    lead = len(shape) - 2
+    return (*(1.0,) * lead, sy, sx), (*(0.0,) * lead, ty, tx)
+
+
+def stack_index_at(world: Sequence[float], stack_shape: Sequence[int]) -> tuple[int, ...] | None:
+    """Return the stack indices napari shows at a world point, or None outside the stack.
+
+    The stack axes are the ``len(stack_shape)`` world axes before the last two (napari lines
+    up a layer's axes with the world's last ones); as napari does, the index is the world
+    coordinate rounded to the nearest integer (see :func:`stack_transform`).
+    """
+    lead = len(stack_shape)
+    if lead == 0:
+        return ()
+    if len(world) < lead + 2:
+        return None
+    out = tuple(int(round(float(w))) for w in world[-lead - 2 : -2])
+    if not all(0 <= i < n for i, n in zip(out, stack_shape, strict=True)):
+        return None
+    return out

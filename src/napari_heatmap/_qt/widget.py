@@ -118,6 +118,7 @@ class HeatmapWidget(Container):
                 _row("mask", self.mask_choice, self.set_mask_button),
             ]
         )
+        self._add_stack_box()
         # -- create panel: shown while the viewer has no heatmap
         self.create_button = PushButton(text="Create heatmap")
         self.create_panel = Container(widgets=[self.create_button])
@@ -290,6 +291,7 @@ class HeatmapWidget(Container):
         self._show_analysis(hm)
         self._show_click()
         self._show_sources()
+        self._show_stack(hm)
 
     def _show_sources(self) -> None:
         """Show the layers in use in the pickers: the mask's and the background's."""
@@ -608,7 +610,9 @@ class HeatmapWidget(Container):
             show_error("napari-heatmap: choose an image layer as the mask first")
             return
         try:
-            hm = Heatmap.from_layers(mask_layer, background_layer, viewer=self.viewer)
+            hm = Heatmap.from_layers(
+                mask_layer, background_layer, viewer=self.viewer, stack=self.stack_box.value
+            )
         except (ValueError, TypeError) as exc:
             show_error(f"napari-heatmap: {exc}")
             return
@@ -616,6 +620,26 @@ class HeatmapWidget(Container):
             _report_bug("create the heatmap", exc)
             return
         self.bind(hm)
+
+    # ------------------------------------------------------------------ stacks (§12)
+
+    def _add_stack_box(self) -> None:
+        """Put the "stack" check box beside the mask picker; it drives ``Heatmap.stack``."""
+        self.stack_box = CheckBox(
+            text="stack",
+            value=False,
+            tooltip="read the mask as a stack of 2-D slices (…, H, W) with dimension sliders",
+        )
+        mask_row = self.sources[1]
+        mask_row.insert(len(mask_row) - 1, self.stack_box)  # before the Set button
+        self.stack_box.changed.connect(self._on_stack_edited)
+
+    def _on_stack_edited(self, value: bool) -> None:
+        self._set("stack", bool(value))  # the bound heatmap re-reads its mask
+
+    def _show_stack(self, hm: Heatmap) -> None:
+        with self.stack_box.changed.blocked():
+            self.stack_box.value = hm.stack
 
     # ------------------------------------------------------------------ viewer
 
