@@ -51,6 +51,12 @@ def test_one_click_reports_to_every_heatmap_under_it_its_own_pixel(viewer, pair)
     press_release(viewer, (0.0, 0.0))
     assert got_a[-1] == (0, 0, 0.0) and len(got_b) == 2
     assert (b.click_y, b.click_x, b.click_value) == (0, 2, 102.0)
+    # a hidden heatmap is not under the cursor: no click, no status entry; click_at still works
+    b.visible = False
+    press_release(viewer, (2.0, 3.0))
+    assert got_a[-1] == (2, 3, 13.0) and len(got_b) == 2
+    assert "Heatmap [1]" not in status_text(viewer, (2.0, 3.0))
+    assert b.click_at((2.0, 3.0)) == (0, 0, 100.0)
 
 
 def test_several_heatmaps_under_the_cursor_each_name_their_value_once(viewer, pair):

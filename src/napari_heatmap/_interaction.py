@@ -92,8 +92,8 @@ class Interaction:
             if np.hypot(*(np.asarray(event.pos, dtype=float) - start)) > DRAG_TOLERANCE_PX:
                 dragged = True
             yield
-        if event.type == "mouse_release" and not dragged:
-            self._hm.click_at(world)
+        if event.type == "mouse_release" and not dragged and self._hm.visible:
+            self._hm.click_at(world)  # a hidden heatmap is not under the cursor
 
     # status bar -------------------------------------------------------------------
 
@@ -139,7 +139,11 @@ class Interaction:
         # on a stack the marker is a point of the clicked slice: it shows on that slice only
         point = np.array([[*index[:-2], world[-2], world[-1]]], dtype=float)
         label, anchor = format_value(value), "upper_left"
-        sharing = [peer for peer in _peers_on_top(viewer) if peer._hm.pixel_at(world) is not None]
+        sharing = [
+            peer
+            for peer in _peers_on_top(viewer)
+            if peer._hm.visible and peer._hm.pixel_at(world) is not None
+        ]
         if len(sharing) > 1 and self in sharing and hm.heatmap_layer is not None:
             # several heatmaps answer this click: each label says whose value it is, and
             # the labels sit round the point instead of on top of each other
@@ -200,7 +204,9 @@ def _status_line(viewer: Any, status: Any, napari_text: str) -> str:
         selection = viewer.layers.selection
         for peer in _peers_on_top(viewer):
             hm, layer = peer._hm, peer._hm.heatmap_layer
-            target = None if layer is None else hm.index_at(position)  # the slice on screen
+            if layer is None or not layer.visible:  # a hidden heatmap is not under the cursor
+                continue
+            target = hm.index_at(position)  # the slice on screen
             if target is None or layer is None:
                 continue
             text = f"{layer.name} mask[{', '.join(map(str, target))}] = "
