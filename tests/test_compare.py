@@ -315,3 +315,23 @@ def test_origin_moves_the_frame_and_is_checked_by_name(viewer):
         with pytest.raises(exc, match="origin must"):
             hm.origin = bad
     assert hm.origin == (100.0, -50.0)
+
+
+def test_difference_of_stacks_is_a_stack_slice_by_slice(viewer):
+    rng = np.random.default_rng(5)
+    ma, mb = rng.random((3, 8, 8)), rng.random((3, 4, 4))
+    a = Heatmap(heatmap_mask=ma, stack=True, blur_ksize=None, viewer=viewer)
+    b = Heatmap(heatmap_mask=mb, stack=True, blur_ksize=None, viewer=viewer, width=8)
+    d = difference(a, b)
+    assert d.stack and d.heatmap_mask.shape == (3, 8, 8)
+    # b's 4×4 slices cover the same frame: a's pixel (y, x) sees b's (y // 2, x // 2)
+    np.testing.assert_allclose(d.heatmap_mask, ma - np.repeat(np.repeat(mb, 2, 1), 2, 2))
+    flat = difference(a, mb[0])  # a 2-D side is subtracted from every slice
+    np.testing.assert_allclose(
+        flat.heatmap_mask[2], ma[2] - np.repeat(np.repeat(mb[0], 2, 0), 2, 1)
+    )
+    c = Heatmap(heatmap_mask=rng.random((2, 8, 8)), stack=True, viewer=viewer)
+    count = len(viewer.layers)
+    with pytest.raises(ValueError, match="b's stack \\(2,\\) does not fit a's stack \\(3,\\)"):
+        difference(a, c)
+    assert len(viewer.layers) == count

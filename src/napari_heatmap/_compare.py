@@ -53,7 +53,8 @@ class _Operand:
             return None
         frame = hm.frame
         assert frame is not None  # a heatmap with a mask has a frame
-        return self.gray.shape[:2], (float(frame[0]), float(frame[1])), hm.origin
+        h, w = self.gray.shape[-2:]  # a stack's slices share one frame
+        return (h, w), (float(frame[0]), float(frame[1])), hm.origin
 
 
 def sample_nearest(
@@ -63,19 +64,21 @@ def sample_nearest(
 ) -> np.ndarray:
     """Return ``values`` (on ``grid``) at the pixel centres of ``target``, nearest pixel.
 
-    Each grid is ``(shape, frame, origin)`` in world units. A target pixel whose centre lies
-    outside ``grid``'s frame gets NaN. The pixel under a centre is the one a click there
+    Each grid is ``(shape, frame, origin)`` in world units (the shape of one 2-D slice:
+    ``values`` may be a stack (…, H, W), sampled slice by slice). A target pixel whose centre
+    lies outside ``grid``'s frame gets NaN. The pixel under a centre is the one a click there
     reports (:func:`~napari_heatmap._placement.pixel_at`): floor of the position in pixels.
     """
     (h, w), frame, origin = grid
     (th, tw), tframe, torigin = target
     rows = _nearest(th, tframe[0], torigin[0], h, frame[0], origin[0])
     cols = _nearest(tw, tframe[1], torigin[1], w, frame[1], origin[1])
-    out = np.full((th, tw), np.nan, dtype=np.result_type(values.dtype, np.float32))
+    lead = values.shape[:-2]
+    out = np.full((*lead, th, tw), np.nan, dtype=np.result_type(values.dtype, np.float32))
     # centres grow along each axis, so the ones inside the frame form one run: slice it
     (r0, r1), (c0, c1) = _run(rows), _run(cols)
     if r1 > r0 and c1 > c0:
-        out[r0:r1, c0:c1] = values[np.ix_(rows[r0:r1], cols[c0:c1])]
+        out[..., r0:r1, c0:c1] = values[..., rows[r0:r1][:, None], cols[c0:c1][None, :]]
     return out
 
 
@@ -96,15 +99,15 @@ def _nearest(
     return index
 
 
-def _operand(name: str, value: Any) -> _Operand:
+def _operand(name: str, value: Any, stack: bool) -> _Operand:
     from ._heatmap import Heatmap
 
     if isinstance(value, Heatmap):
         if value.heatmap_mask is None:
             raise ValueError(f"{name} is a heatmap with no mask; nothing to subtract")
-        return _Operand(pl.reduce_mask(value.heatmap_mask), value)
+        return _Operand(pl.reduce_mask(value.heatmap_mask, value.stack), value)
     try:
-        gray = pl.reduce_mask(value)
+        gray = pl.reduce_mask(value, stack)
     except (TypeError, ValueError) as exc:
         message = str(exc).replace("heatmap_mask", name, 1)
         raise type(exc)(f"{message} (a Heatmap or an array of its mask's kind)") from None
@@ -115,18 +118,23 @@ def _aligned(a: _Operand, b: _Operand) -> np.ndarray:
     """Return b's gray at a's pixels: as it is on the same grid, else sampled (nearest)."""
     grid_a, grid_b = a.grid, b.grid
     if grid_a is None and grid_b is None:  # two arrays: one frame, edges on edges
-        if a.gray.shape == b.gray.shape:
+        if a.gray.shape[-2:] == b.gray.shape[-2:]:
             return b.gray
-        grid_a = (a.gray.shape, (1.0, 1.0), (0.0, 0.0))
-        grid_b = (b.gray.shape, (1.0, 1.0), (0.0, 0.0))
+        grid_a = (_plane(a), (1.0, 1.0), (0.0, 0.0))
+        grid_b = (_plane(b), (1.0, 1.0), (0.0, 0.0))
     elif grid_a is None:  # an array lies where the heatmap it is compared with lies
         assert grid_b is not None
-        grid_a = (a.gray.shape, grid_b[1], grid_b[2])
+        grid_a = (_plane(a), grid_b[1], grid_b[2])
     elif grid_b is None:
-        grid_b = (b.gray.shape, grid_a[1], grid_a[2])
+        grid_b = (_plane(b), grid_a[1], grid_a[2])
     if grid_a == grid_b:
         return b.gray
     return sample_nearest(b.gray, grid_b, grid_a)
+
+
+def _plane(operand: _Operand) -> tuple[int, int]:
+    h, w = operand.gray.shape[-2:]
+    return int(h), int(w)
 
 
 def difference(a: Any, b: Any, **heatmap_keywords: Any) -> Heatmap:
@@ -141,7 +149,9 @@ def difference(a: Any, b: Any, **heatmap_keywords: Any) -> Heatmap:
         frame size): a pixel of a compares with what b shows at the same place on screen;
         where b does not reach, the difference is NaN (transparent). An array has no place of
         its own: it covers the frame of the heatmap it is compared with, and two arrays of
-        different shapes cover one frame, outer edges on outer edges.
+        different shapes cover one frame, outer edges on outer edges. With a stack heatmap
+        on either side, slices are subtracted one by one (a 2-D side from every slice) and
+        the difference is a stack.
     **heatmap_keywords
         Any keyword of :class:`~napari_heatmap.Heatmap`; they win over these defaults:
         ``norm="centered"`` at ``vcenter=0`` with both limits inferred (so symmetric about
@@ -165,10 +175,22 @@ def difference(a: Any, b: Any, **heatmap_keywords: Any) -> Heatmap:
     """
     from ._heatmap import Heatmap
 
-    left, right = _operand("a", a), _operand("b", b)
+    # stacks: with a stack heatmap on either side, arrays are read as stacks too (§12)
+    stack = any(isinstance(v, Heatmap) and v.stack for v in (a, b))
+    left, right = _operand("a", a, stack), _operand("b", b, stack)
     gb = _aligned(left, right)
+    lead_a, lead_b = left.gray.shape[:-2], gb.shape[:-2]
+    try:
+        np.broadcast_shapes(lead_a, lead_b)
+    except ValueError:
+        raise ValueError(
+            f"b's stack {lead_b} does not fit a's stack {lead_a}: slices are subtracted one by "
+            "one (a 2-D side is subtracted from every slice)"
+        ) from None
     dtype = np.result_type(left.gray.dtype, gb.dtype, np.float32)
     diff = np.subtract(left.gray, gb, dtype=dtype)
+    if diff.ndim > 2:
+        heatmap_keywords = {"stack": True, **heatmap_keywords}
 
     keywords: dict[str, Any] = dict(DIFFERENCE_DEFAULTS)
     if left.heatmap is not None:
