@@ -113,6 +113,9 @@ def test_dock_stack_box_creates_a_stack_and_rereads_the_mask(make_napari_viewer,
     assert hm.mask_layer is layer and widget.mask_choice.value is layer  # same source
     hm.stack = True  # and the box follows the heatmap
     assert widget.stack_box.value is True
+    viewer.dims.set_current_step(0, 4)
+    hm.click_at((3.0, 7.0))  # the dock's read-out names the slice of the click
+    assert widget.click_readout.value == f"slice 4: y=3, x=7, value={data[4, 3, 7]:.4g}"
 
 
 def test_launcher_opens_a_stack(make_napari_viewer, qtbot):

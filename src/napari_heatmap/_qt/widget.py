@@ -313,8 +313,10 @@ class HeatmapWidget(Container):
         if hm is None or hm.click_y is None or hm.click_value is None:
             self.click_readout.value = _NO_CLICK
             return
+        index = hm.click_index or ()
+        slices = f"slice {', '.join(map(str, index[:-2]))}: " if len(index) > 2 else ""
         self.click_readout.value = (
-            f"y={hm.click_y}, x={hm.click_x}, value={format_value(hm.click_value)}"
+            f"{slices}y={hm.click_y}, x={hm.click_x}, value={format_value(hm.click_value)}"
         )
 
     # ------------------------------------------------------------------ view -> controller
