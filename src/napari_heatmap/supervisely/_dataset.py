@@ -109,13 +109,14 @@ class _Metas:
 
     def __init__(self) -> None:
         self._found: dict[Path, Path | None] = {}
+        self._judged: dict[Path, bool] = {}
         self._loaded: dict[Path, ProjectMeta | Exception] = {}
 
     def for_file(self, path: Path) -> ProjectMeta | None:
         """Return the meta found by walking up from `path`, as `load_annotation` finds it."""
         folder = Path(os.path.realpath(path)).parent
         if folder not in self._found:
-            self._found[folder] = find_meta_for(path)
+            self._found[folder] = find_meta_for(path, known=self._judged)
         meta_path = self._found[folder]
         if meta_path is None:
             return None
@@ -235,7 +236,10 @@ def _draw_batch(
             continue
         own = Partial()
         draw_annotation(own, ann, shape, object_name)
-        out.slices[src.index] = own.grid if own.grid is not None else np.zeros(shape, np.float32)
+        if own.grid is None:
+            out.slices[src.index] = np.zeros(shape, np.float32)
+        else:
+            out.slices[src.index] = own.grid.copy()  # the sum below may add into own.grid
         out.part.add(own)
     return out
 
