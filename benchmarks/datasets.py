@@ -13,8 +13,8 @@ objects crossing the border, varied image sizes), so parsing is always included:
 * ``density_map`` of a 20,000-file project in a fresh interpreter, with the default scheduler;
   its wall time and peak extra resident memory (the interpreter's peak RSS over its RSS before
   the call, plus the peak RSS of the largest worker process times the number of workers);
-* one 2,000-file project read with each local dask scheduler (the measurement behind the
-  default: see ``PROCESSES_MIN_FILES`` in ``supervisely/_dataset.py``);
+* one 2,000-file project read with each local scheduler (the measurement behind the default:
+  see ``LOCAL_DEFAULT`` in ``supervisely/_dataset.py``);
 * a 120-image project: ``density_map`` of the folder against the SDK's own way (``ProjectMeta``,
   ``Annotation.load_json_file`` of every file, ``Heatmap.set_heatmap_from_annotations``).
 """
@@ -95,10 +95,7 @@ def measure_big(root: Path) -> dict[str, Any]:
     finally:
         os.unlink(f.name)
     out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    from napari_heatmap.supervisely._dataset import PROCESSES_MIN_FILES
-
-    n_files = sum(1 for _ in root.glob("*/ann/*.json"))
-    workers = (os.cpu_count() or 1) if n_files >= PROCESSES_MIN_FILES else 0
+    workers = (os.cpu_count() or 1) if out["peak_child"] > 0 else 0  # a process pool ran
     out["workers"] = workers
     out["extra"] = out["peak_self"] - out["before"] + workers * out["peak_child"]
     return out

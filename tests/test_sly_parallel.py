@@ -221,3 +221,17 @@ def test_bad_scheduler_and_batch_size_are_refused_by_name(whole_project):
         density_map(whole_project, scheduler="gpu")
     with pytest.raises(ValueError, match="batch_size"):
         density_map(whole_project, batch_size=0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 15, 16, 17, 21, 64, 79])
+def test_the_streaming_fold_groups_parts_exactly_like_the_tree(n):
+    from napari_heatmap.supervisely._dataset import _StreamingTree, _tree
+
+    def nest(*parts):  # not associative: any other grouping gives another nesting
+        return tuple(parts)
+
+    stream = _StreamingTree(nest)
+    for i in range(n):
+        stream.push(i)
+        assert sum(len(level) for level in stream.levels) < 4 * 3  # a few parts held
+    assert stream.result() == _tree(list(range(n)), nest)

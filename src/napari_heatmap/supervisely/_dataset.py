@@ -48,15 +48,17 @@ SPLIT_EVERY = 4
 MAX_BATCH = 256
 #: Batches when the files are few (keeps a few workers busy to the end).
 TARGET_BATCHES = 16
-#: From this many files on, local reading uses dask's process pool (see `density_map`):
-#: starting its processes costs seconds, and threads are slower than one thread here (the
-#: parser is Python code holding the GIL; short GIL-free OpenCV and NumPy calls in between
-#: make two threads wait on each other), measured in benchmarks/datasets.py.
-PROCESSES_MIN_FILES = 2000
 #: A default progress bar (tqdm) is shown in scripts above this many files.
 PROGRESS_MIN_FILES = 20
 
 Scheduler = Literal["threads", "processes", "sync"] | None
+
+#: Without a distributed client the files are read in this process by default: on the 2-core
+#: development machine (shared) dask's threads were 3-6x slower than one thread (the parser is
+#: Python code that holds the GIL, and its short GIL-free OpenCV and NumPy calls make two
+#: threads wait on each other) and dask's process pool 1.5-4x slower (starting processes,
+#: shipping results, no idle core); benchmarks/datasets.py measures the three.
+LOCAL_DEFAULT: Scheduler = "sync"
 
 
 class _Bar(Protocol):
@@ -296,6 +298,38 @@ def _tree(parts: list[Any], combine: Callable[..., Any]) -> Any:
     return parts[0]
 
 
+class _StreamingTree:
+    """`_tree` fed one part at a time: the same groups in the same order, few parts held.
+
+    A level's parts are folded as soon as `SPLIT_EVERY` of them are there, so at most
+    ``SPLIT_EVERY - 1`` parts wait per level (a few grids, however many batches).
+    """
+
+    def __init__(self, combine: Callable[..., Any]) -> None:
+        self.combine = combine
+        self.levels: list[list[Any]] = []
+
+    def push(self, part: Any, level: int = 0) -> None:
+        if level == len(self.levels):
+            self.levels.append([])
+        self.levels[level].append(part)
+        if len(self.levels[level]) == SPLIT_EVERY:
+            group, self.levels[level] = self.levels[level], []
+            self.push(self.combine(*group), level + 1)
+
+    def result(self) -> Any:
+        level = 0
+        while level < len(self.levels):
+            rest, self.levels[level] = self.levels[level], []
+            higher = any(self.levels[level + 1 :])
+            if not higher and len(rest) == 1:
+                return rest[0]
+            if rest:  # a last, short group: folded (or passed up alone), as `_tree` does
+                self.push(self.combine(*rest) if len(rest) > 1 else rest[0], level + 1)
+            level += 1
+        raise ValueError("nothing to fold")
+
+
 def _run(
     func: Callable[..., _BatchResult],
     batches: list[list[_Source]],
@@ -308,11 +342,11 @@ def _run(
     if not batches:
         return _BatchResult(0)
     if scheduler == "sync" or (client is None and len(batches) == 1):  # no worker needed
-        results = []
+        fold = _StreamingTree(_fold)
         for b in batches:
-            results.append(func(b, *args))
+            fold.push(func(b, *args))
             bar.update(len(b))
-        return _tree(results, _fold)
+        return fold.result()
     if client is not None:
         from distributed import as_completed
 
@@ -405,7 +439,7 @@ class _Options:
         """Choose where `n_files` files are read: a distributed client, processes or here."""
         self.client = active_client() if self.scheduler is None else None
         if self.client is None and self.scheduler is None:
-            self.scheduler = "processes" if n_files >= PROCESSES_MIN_FILES else "sync"
+            self.scheduler = LOCAL_DEFAULT
         return self
 
 
@@ -464,7 +498,8 @@ def _draw(
             (),
             _NoBar(),  # the bar counts the files drawn: reading sizes is the quick part
             opts.client,
-            opts.scheduler,
+            # JSON only: here, rather than pay a second process pool's start
+            "sync" if opts.scheduler == "processes" else opts.scheduler,
         )
         plan.failures.update(first.failures)
         sized = first.sizes
