@@ -3,7 +3,9 @@
 napari-model floor: imports napari (progress bar, notifications), never Qt. Finding, parsing,
 reading with skip-and-report and drawing are done by the pure :mod:`napari_heatmap.supervisely`
 package; this package only turns its results into layer data tuples (`_layers`: the image and
-the objects; `_density`: the density heatmap) and reports what was skipped.
+the objects; `_density`: the density heatmap, drawn by
+:func:`~napari_heatmap.supervisely.layouts_density` with napari's progress bar) and reports what
+was skipped.
 
 What a path opens as:
 

@@ -144,7 +144,7 @@ def _plan(annotations: object, name: str) -> _Plan:
             pairs = plan_layouts([layout], report)
             root = os.fspath(layout.root)
             for text in report.warnings:  # a meta that could not be used
-                warnings.warn(f"{root}: {text}", SuperviselyWarning, stacklevel=4)
+                warnings.warn(f"{root}: {text}", SuperviselyWarning, stacklevel=3)
             for k, (item, meta) in enumerate(pairs):
                 src = _Source(index + k, item.ann_path, meta, item)
                 if meta is None and layout.meta_path is None:
@@ -472,11 +472,11 @@ def _folder_lines(plan: _Plan, folder: _Folder, indices: range) -> list[str]:
 def _warn_after(plan: _Plan) -> None:
     for index in sorted(plan.notes):
         for note in plan.notes[index]:
-            warnings.warn(note, SuperviselyWarning, stacklevel=4)
+            warnings.warn(note, SuperviselyWarning, stacklevel=3)
     for folder, indices in plan.folders:
         skipped = _folder_lines(plan, folder, indices)
         if skipped:
-            warnings.warn(f"{folder.root}: " + "; ".join(skipped), SuperviselyWarning, stacklevel=4)
+            warnings.warn(f"{folder.root}: " + "; ".join(skipped), SuperviselyWarning, stacklevel=3)
 
 
 def _draw(
