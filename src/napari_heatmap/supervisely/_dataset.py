@@ -241,22 +241,25 @@ def _draw_batch(
         if own.grid is None:
             out.slices[src.index] = np.zeros(shape, np.float32)
         else:
-            out.slices[src.index] = own.grid.copy()  # the sum below may add into own.grid
+            out.slices[src.index] = own.grid  # Partial.add copies what it adopts
         out.part.add(own)
     return out
 
 
 def _fold(*results: _BatchResult) -> _BatchResult:
-    """Fold batch results, in the order given, into the first one."""
-    first = results[0]
-    for other in results[1:]:
-        first.n_files += other.n_files
-        first.part.add(other.part)
-        first.sizes.update(other.sizes)
-        first.failures.update(other.failures)
-        first.notes.update(other.notes)
-        first.slices.update(other.slices)
-    return first
+    """Fold batch results, in the order given, into a new one.
+
+    The inputs are left as they are: a distributed worker may hold them and fold them again.
+    """
+    out = _BatchResult(0)
+    for other in results:
+        out.n_files += other.n_files
+        out.part.add(other.part)
+        out.sizes.update(other.sizes)
+        out.failures.update(other.failures)
+        out.notes.update(other.notes)
+        out.slices.update(other.slices)
+    return out
 
 
 # --------------------------------------------------------------------------- scheduling

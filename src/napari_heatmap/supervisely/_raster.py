@@ -491,10 +491,10 @@ class Partial:
     classes: set[str] = field(default_factory=set)
 
     def add(self, other: Partial) -> Partial:
-        """Fold `other` into this partial sum (in place) and return it."""
+        """Fold `other` into this partial sum (in place; `other` is not changed) and return it."""
         if other.grid is not None:
             if self.grid is None:
-                self.grid = other.grid
+                self.grid = other.grid.copy()
             else:
                 self.grid += other.grid
         s, o = self.stats, other.stats
