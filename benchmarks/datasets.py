@@ -11,8 +11,9 @@ Every figure comes from files on disk written by ``tools/sdk_parity/generate.py`
 objects crossing the border, varied image sizes), so parsing is always included:
 
 * ``density_map`` of a 20,000-file project in a fresh interpreter, with the default scheduler;
-  its wall time and peak extra resident memory (the interpreter's peak RSS over its RSS before
-  the call, plus the peak RSS of the largest worker process times the number of workers);
+  its wall time and peak extra resident memory (the interpreter's peak RSS, ``VmHWM``, over its
+  RSS before the call, plus, if a process pool ran, the largest worker's peak RSS times the
+  number of workers);
 * one 2,000-file project read with each local scheduler (the measurement behind the default:
   see ``LOCAL_DEFAULT`` in ``supervisely/_dataset.py``);
 * a 120-image project: ``density_map`` of the folder against the SDK's own way (``ProjectMeta``,
@@ -54,6 +55,11 @@ from pathlib import Path
 from napari_heatmap.supervisely import density_map
 def rss():
     return int(Path("/proc/self/statm").read_text().split()[1]) * {page}
+def peak():  # VmHWM: this process's peak RSS (ru_maxrss would carry the parent's over exec)
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
     before = rss()
@@ -63,7 +69,7 @@ if __name__ == "__main__":
     print(json.dumps({{
         "seconds": seconds,
         "before": before,
-        "peak_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_self": peak(),
         "peak_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
         "shape": list(grid.shape),
         "total": float(grid.sum(dtype="float64")),
