@@ -54,10 +54,11 @@ PROGRESS_MIN_FILES = 20
 Scheduler = Literal["threads", "processes", "sync"] | None
 
 #: Without a distributed client the files are read in this process by default: on the 2-core
-#: development machine (shared) dask's threads were 3-6x slower than one thread (the parser is
-#: Python code that holds the GIL, and its short GIL-free OpenCV and NumPy calls make two
-#: threads wait on each other) and dask's process pool 1.5-4x slower (starting processes,
-#: shipping results, no idle core); benchmarks/datasets.py measures the three.
+#: development machine (shared with other work) dask's threads and its process pool were no
+#: faster than one thread (the parser is Python code holding the GIL; the process pool costs
+#: its start and finds no idle core), and the default avoids their overhead and processes
+#: (scripts need `if __name__ == "__main__":` for a process pool). benchmarks/datasets.py
+#: measures the three.
 LOCAL_DEFAULT: Scheduler = "sync"
 
 
@@ -367,8 +368,12 @@ def _run(
 
     token = uuid.uuid4().hex
     names = [f"sly-batch-{token}-{i}" for i in range(len(batches))]
+    # A batch goes in as one opaque value: dask would otherwise walk every dataclass of it
+    # (sources, items, the meta's classes) to look for collections, and rebuild them all.
     tasks = [
-        dask.delayed(func, pure=False)(b, *args, dask_key_name=k)
+        dask.delayed(func, pure=False)(
+            dask.delayed(b, traverse=False, pure=False), *args, dask_key_name=k
+        )
         for b, k in zip(batches, names, strict=True)
     ]
     sizes = {k: len(b) for k, b in zip(names, batches, strict=True)}
