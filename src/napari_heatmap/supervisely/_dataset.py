@@ -1,9 +1,10 @@
-"""Density over many annotation files: in parallel with dask, each meta read once, memory bounded.
+"""Density over many annotation files: in batches (dask), each meta read once, memory bounded.
 
 The sources are listed first, in the main thread: folders expanded (docs/supervisely.md), each
 project's ``meta.json`` read once and paired with every file it serves; annotations already in
-memory are parsed there too. The files are then read and drawn in batches by dask tasks: the
-user's ``dask.distributed`` client when one is active, else local threads. Each batch gives one
+memory are parsed there too. The files are then read and drawn in batches: by dask tasks on the
+user's ``dask.distributed`` client when one is active (or on a local dask scheduler when asked
+for), else in this process (`LOCAL_DEFAULT`, measured). Each batch gives one
 partial sum (a float32 grid) and the partial sums are folded in a fixed tree (batch order,
 `SPLIT_EVERY` at a time), so the result does not depend on which worker finished first: equal,
 bit for bit, to a serial run wherever every label adds a whole number (float32 sums of whole
@@ -559,8 +560,9 @@ def density_map(
 ) -> np.ndarray:
     """Count, per pixel of a common grid, the labels covering it.
 
-    Files are read and drawn in parallel with dask (see "Densities over a whole dataset" in
-    the README); the result equals a serial run's.
+    Files are read and drawn in batches, in parallel with dask on an active
+    ``dask.distributed`` client (see "Densities over a whole dataset" in the README); the
+    result equals a serial run's, whatever the scheduler.
 
     Parameters
     ----------
@@ -579,7 +581,9 @@ def density_map(
         Only labels of this class title count.
     scheduler : {None, "threads", "processes", "sync"}
         Where files are read: ``None`` uses the active ``dask.distributed`` client when there
-        is one, else local threads; the others are dask's local schedulers.
+        is one, else this process (measured fastest on two shared cores); the others are
+        dask's local schedulers ("sync": this process). A process pool needs scripts to
+        guard their code with ``if __name__ == "__main__":``.
     progress : callable, bool or None
         Progress bar factory called as ``progress(total=n_files, desc=text)`` (napari's
         ``progress``, ``tqdm``), used for more than 20 files; ``None``/``True``: tqdm's
