@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -269,10 +270,10 @@ def _fold(*results: _BatchResult) -> _BatchResult:
 
 def active_client() -> Any | None:
     """Return the active ``dask.distributed`` client, or ``None`` (also without distributed)."""
-    try:
-        from distributed import get_client
-    except ImportError:
+    if "distributed" not in sys.modules:  # no client without it; importing it takes a second
         return None
+    from distributed import get_client
+
     try:
         return get_client()
     except ValueError:  # no client
