@@ -21,6 +21,7 @@ import itertools
 import json
 import os
 import platform
+import runpy
 import statistics
 import sys
 import tempfile
@@ -864,6 +865,9 @@ def run_all(cfg: Config) -> list[Row]:
         *stack_rows,
         *density_rows,
         *reader_rows,
+        *runpy.run_path(str(Path(__file__).with_name("datasets.py")))["rows"](
+            cfg, sys.modules[__name__]
+        ),
         *memory_rows,
         *target_rows(cfg, render, setters, density, memory),
         *__import__("runpy").run_path(str(Path(__file__).with_name("scale.py")))["rows"](

@@ -686,6 +686,7 @@ class Heatmap:
         object_name : str or None
             Only labels of this class title count.
         """
+        from ._reader._density import density_progress
         from .supervisely import annotation_sources, density_map
 
         self._check_open()
@@ -693,7 +694,10 @@ class Heatmap:
         w = None if s.width is None else int(round(s.width))
         h = None if s.height is None else int(round(s.height))
         sources = annotation_sources(anns)
-        self.set_heatmap(density_map(sources, width=w, height=h, object_name=object_name))
+        grid = density_map(
+            sources, width=w, height=h, object_name=object_name, progress=density_progress
+        )
+        self.set_heatmap(grid)
 
     def click(self, func: ClickCallback) -> ClickCallback:
         """Register ``func(y, x, value)`` to be called on every click on the heatmap.

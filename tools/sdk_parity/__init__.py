@@ -49,6 +49,11 @@ What it does:
 6. Times the SDK's density (its own loop) and its render (``mask_to_heatmap`` + PNG data URL) on
    a 4096² float32 mask, next to ours on the same input.
 
+``benchmarks/datasets.py`` reuses the SDK side (a job with ``dataset_timing`` only) to time the
+SDK's own way from files to a density (``ProjectMeta``, ``Annotation.load_json_file`` of every
+file, ``Heatmap.set_heatmap_from_annotations``) on a project written by
+`generate.write_random_project`.
+
 Modules: `generate` (random projects and crash probes), `sdk_side` (runs in the SDK's
 interpreter), `compare` (ours against the SDK's maps, pixel classes, verdicts), `timing`,
 `report` (the tables), `__main__` (the command line).

@@ -55,10 +55,17 @@ GRAPH_TEMPLATE = {
 class ProjectGenerator:
     """Random Supervisely projects; see the module docstring."""
 
-    def __init__(self, rng: np.random.Generator, crossing: float, counts: Counter[str]) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        crossing: float,
+        counts: Counter[str],
+        kinds: tuple[str, ...] = KINDS,
+    ) -> None:
         self.rng = rng
         self.crossing = crossing  # share of objects crossing the image border
         self.counts = counts  # objects written, by geometry (and bitmap flavour)
+        self.kinds = kinds  # the geometries objects are drawn from
 
     # ---------------------------------------------------------------- coordinates
 
@@ -262,7 +269,7 @@ class ProjectGenerator:
     def annotation(self, h: int, w: int) -> dict[str, Any]:
         objects = []
         for _ in range(int(self.rng.integers(0, 26))):
-            kind = str(self.rng.choice(KINDS))
+            kind = str(self.rng.choice(self.kinds))
             crossing = self.rng.random() < self.crossing
             gtype = kind
             if kind == "any":
@@ -318,6 +325,28 @@ class ProjectGenerator:
             {"name": "height", "width": None, "height": side()},
             {"name": "both", "width": side(), "height": side()},
         ]
+
+
+def write_random_project(
+    root: Path,
+    n_images: int,
+    rng: np.random.Generator,
+    kinds: tuple[str, ...] = KINDS,
+    crossing: float = 0.25,
+    n_datasets: int = 2,
+) -> None:
+    """Write a random project of `n_images` annotation files (no images) under `root`.
+
+    Image sizes and objects as in the parity projects (0-25 objects of `kinds` per image);
+    files ``ds<k>/ann/img_<i>.png.json``, spread over `n_datasets` datasets.
+    """
+    gen = ProjectGenerator(rng, crossing, Counter(), kinds)
+    root.mkdir(parents=True)
+    (root / "meta.json").write_text(json.dumps(gen.meta()))
+    for i, (h, w) in enumerate(gen.image_sizes(n_images)):
+        ann_dir = root / f"ds{i % n_datasets}" / "ann"
+        ann_dir.mkdir(parents=True, exist_ok=True)
+        (ann_dir / f"img_{i:05d}.png.json").write_text(json.dumps(gen.annotation(h, w)))
 
 
 PROBES: dict[str, dict[str, Any]] = {

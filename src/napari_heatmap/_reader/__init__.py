@@ -3,7 +3,9 @@
 napari-model floor: imports napari (progress bar, notifications), never Qt. Finding, parsing,
 reading with skip-and-report and drawing are done by the pure :mod:`napari_heatmap.supervisely`
 package; this package only turns its results into layer data tuples (`_layers`: the image and
-the objects; `_density`: the density heatmap) and reports what was skipped.
+the objects; `_density`: the density heatmap, drawn by
+:func:`~napari_heatmap.supervisely.layouts_density` with napari's progress bar) and reports what
+was skipped.
 
 What a path opens as:
 
@@ -26,27 +28,30 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from ..supervisely import (
+    Annotation,
+    AnnotationItem,
     ReadReport,
     SuperviselyLayout,
     SuperviselyWarning,
     find_layout,
     item_label,
+    layouts_density,
+    load_annotation,
     load_layouts,
+    plan_layouts,
 )
-from ._density import density_layer
+from ._density import density_layer, density_progress
 from ._layers import LayerData, image_layer, object_layers
 
 __all__ = ["napari_get_reader", "read_supervisely"]
 
 PathLike = str | os.PathLike[str]
 ReaderFunction = Callable[[PathLike | Sequence[PathLike]], list[LayerData]]
-
-#: Show a progress bar when reading more annotation files than this.
-PROGRESS_MIN_FILES = 20
 
 
 # --------------------------------------------------------------------------- discovery
@@ -92,14 +97,6 @@ def napari_get_reader(path: PathLike | Sequence[PathLike]) -> ReaderFunction | N
 
 
 # --------------------------------------------------------------------------- reporting
-
-
-def _progress(items: Sequence[Any]) -> Iterable[Any]:
-    if len(items) <= PROGRESS_MIN_FILES:
-        return items
-    from napari.utils import progress
-
-    return progress(items, desc="Reading Supervisely annotations")
 
 
 def _message(report: ReadReport) -> str:
@@ -153,24 +150,17 @@ def _read(
     report = ReadReport()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SuperviselyWarning)
-        loaded = load_layouts(layouts, report, _progress)
-        if not loaded:
-            raise ValueError(
-                f"none of the {report.n_files} Supervisely annotation file(s) could be read:\n"
-                + "\n".join(report.skipped_lines()[1:])
-            )
-        first_item, first = loaded[0]
+        first_item, first, grid, n_read = _load(layouts, report)
         frame = first.img_size
         layers: list[LayerData] = []
         density = None
         image = image_layer(first_item, frame, report.warnings)
         if image is not None:
             layers.append(image)
-        if len(layouts) > 1 or layouts[0].kind != "file":
-            title = layouts[0].root.name if len(layouts) == 1 else f"{len(loaded)} annotations"
-            density = density_layer([a for _, a in loaded], frame, title)
-            if density is not None:
-                layers.append(density)
+        if grid is not None:
+            title = layouts[0].root.name if len(layouts) == 1 else f"{n_read} annotations"
+            density = density_layer(grid, frame, title)
+            layers.append(density)
         layers += object_layers(first_item, first)
         if not layers:
             report.warnings.append(f"{item_label(first_item)}: no objects and no image to show")
@@ -190,3 +180,36 @@ def _read(
 
         _registry.watch(napari.current_viewer())  # the density becomes a live heatmap
     return layers or [(None,)]  # type: ignore[list-item]
+
+
+def _none_readable(report: ReadReport) -> ValueError:
+    return ValueError(
+        f"none of the {report.n_files} Supervisely annotation file(s) could be read:\n"
+        + "\n".join(report.skipped_lines()[1:])
+    )
+
+
+def _load(
+    layouts: list[SuperviselyLayout], report: ReadReport
+) -> tuple[AnnotationItem, Annotation, np.ndarray | None, int]:
+    """Read the first readable annotation and, for folders, the density of all of them.
+
+    A single file is read alone. For folders the density is drawn in parallel
+    (:func:`~napari_heatmap.supervisely.layouts_density`: each meta read once, a napari
+    progress bar for many files), then the first readable file is read for its objects.
+    """
+    if len(layouts) == 1 and layouts[0].kind == "file":
+        loaded = load_layouts(layouts, report)
+        if not loaded:
+            raise _none_readable(report)
+        return (*loaded[0], None, 1)
+    pairs = plan_layouts(layouts, report)
+    grid, failed = layouts_density(pairs, report, progress=density_progress)
+    first = next((i for i in range(len(pairs)) if i not in failed), None)
+    if first is None:
+        raise _none_readable(report)
+    item, meta = pairs[first]
+    with warnings.catch_warnings():  # warned of while drawing the density
+        warnings.simplefilter("ignore", SuperviselyWarning)
+        ann = load_annotation(item.ann_path, meta)
+    return item, ann, grid, len(pairs) - len(failed)

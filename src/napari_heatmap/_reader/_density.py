@@ -1,28 +1,35 @@
-"""The density of a folder's objects as a heatmap layer-data tuple, live once in a viewer."""
+"""The density of a folder's objects as a heatmap layer-data tuple, live once in a viewer.
+
+Also the progress bar the napari floor hands to the napari-free density code.
+"""
 
 from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
 
 from .._field import prepare
 from .._layers import heatmap_layer_kwargs
 from .._placement import layer_transform
-from ..supervisely import Annotation, density_map
 from ._layers import LayerData
 
-__all__ = ["DENSITY_COLORMAP", "DENSITY_OPACITY", "density_layer"]
+__all__ = ["DENSITY_COLORMAP", "DENSITY_OPACITY", "density_layer", "density_progress"]
 
 DENSITY_COLORMAP = "jet"
 DENSITY_OPACITY = 0.7
 
 
-def density_layer(anns: list[Annotation], frame: tuple[int, int], title: str) -> LayerData | None:
-    """Build the density of all labels as a heatmap layer, stretched over `frame`.
+def density_progress(*, total: int, desc: str) -> contextlib.AbstractContextManager[Any]:
+    """Make napari's progress bar (shown in the viewer's activity dock) for a density."""
+    from napari.utils import progress
 
-    Returns ``None`` when there are no labels at all (nothing to show).
-    """
-    try:
-        grid = density_map(anns)
-    except ValueError:
-        return None
+    return progress(total=total, desc=desc)
+
+
+def density_layer(grid: np.ndarray, frame: tuple[int, int], title: str) -> LayerData:
+    """Build the density `grid` as a heatmap layer, stretched over `frame`."""
     settings = {
         "colormap": DENSITY_COLORMAP,
         "opacity": DENSITY_OPACITY * 100.0,

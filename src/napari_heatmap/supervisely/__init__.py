@@ -4,11 +4,12 @@ Pure: imports numpy and OpenCV, never napari or Qt.
 """
 
 from ._annotation import Annotation, annotation_from_any, load_annotation
+from ._dataset import Progress, density_map, density_stack, layouts_density
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._folders import AnnotationItem, SuperviselyLayout, find_annotations, is_supervisely_json
-from ._loading import ReadReport, find_layout, item_label, load_layouts
+from ._loading import ReadReport, find_layout, item_label, load_layouts, plan_layouts
 from ._meta import ProjectMeta, find_meta_for, load_meta
-from ._raster import density_map, grid_size, oriented_bbox_corners, resize_geometry
+from ._raster import density_serial, grid_size, oriented_bbox_corners, resize_geometry
 from ._shapes import (
     AlphaMask,
     AnyGeometry,
@@ -38,6 +39,7 @@ __all__ = [
     "Point",
     "Polygon",
     "Polyline",
+    "Progress",
     "ProjectMeta",
     "ReadReport",
     "Rectangle",
@@ -48,15 +50,19 @@ __all__ = [
     "annotation_sources",
     "clip_box",
     "density_map",
+    "density_serial",
+    "density_stack",
     "find_annotations",
     "find_layout",
     "find_meta_for",
     "grid_size",
     "is_supervisely_json",
     "item_label",
+    "layouts_density",
     "load_annotation",
     "load_layouts",
     "load_meta",
     "oriented_bbox_corners",
+    "plan_layouts",
     "resize_geometry",
 ]

@@ -155,7 +155,10 @@ def _conflict(reason: str, obj: Mapping[str, Any], cls: ObjClass | None) -> str:
     )
 
 
-def _parse(data: Any, meta: ProjectMeta | None, path: Path | None) -> Annotation:
+def _parse(
+    data: Any, meta: ProjectMeta | None, path: Path | None, notes: list[str] | None = None
+) -> Annotation:
+    """Read parsed annotation JSON; missing classes are warned of, or appended to `notes`."""
     if not isinstance(data, Mapping):
         raise SuperviselyFormatError("annotation must be a JSON object", path)
     img_size = _img_size(data, path)
@@ -184,12 +187,14 @@ def _parse(data: Any, meta: ProjectMeta | None, path: Path | None) -> Annotation
         labels += [Label(name, gtype, piece, color) for piece in pieces]
     if missing:
         where = f"{path}: " if path is not None else ""
-        warnings.warn(
+        note = (
             f"{where}classes missing from the project meta, drawn with default colours: "
-            f"{', '.join(sorted(missing))}",
-            SuperviselyWarning,
-            stacklevel=3,
+            f"{', '.join(sorted(missing))}"
         )
+        if notes is None:
+            warnings.warn(note, SuperviselyWarning, stacklevel=3)
+        else:  # a worker of a parallel read: the caller warns, in file order
+            notes.append(note)
     name = data.get("name") if isinstance(data.get("name"), str) else None
     if path is not None:
         name = path.name[: -len(".json")] if path.name.endswith(".json") else path.stem
@@ -228,6 +233,19 @@ def load_annotation(
         meta = find_meta_for(path)
     meta_obj = _as_meta(meta)
     return _parse(read_json(path), meta_obj, path)
+
+
+def read_annotation_file(path: Path, meta: ProjectMeta | None, notes: list[str]) -> Annotation:
+    """Read an annotation file with a meta already loaded; warnings go to `notes`."""
+    return _parse(read_json(path), meta, path, notes)
+
+
+def read_image_size(path: Path) -> tuple[int, int]:
+    """Read only an annotation file's image ``(height, width)`` (the JSON is parsed whole)."""
+    data = read_json(path)
+    if not isinstance(data, Mapping):
+        raise SuperviselyFormatError("annotation must be a JSON object", path)
+    return _img_size(data, path)
 
 
 def _meta_of_sdk_annotation(obj: Any) -> ProjectMeta | None:

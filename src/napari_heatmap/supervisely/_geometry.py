@@ -65,6 +65,13 @@ def _coords(value: Any, what: str) -> np.ndarray:
 
 def _xy(value: Any, what: str) -> tuple[int, int]:
     """Return floored ``(row, col)`` of one ``[x, y]`` pair."""
+    if isinstance(value, list | tuple) and len(value) == 2:  # the common case, without NumPy
+        x, y = value
+        plain = type(x) in (int, float) and type(y) in (int, float)  # not bool, not str
+        if plain and math.isfinite(x) and math.isfinite(y):
+            col, row = math.floor(x), math.floor(y)
+            if max(abs(col), abs(row)) < _MAX_COORD:
+                return row, col
     pts = _coords([value], what) if isinstance(value, list | tuple) else _coords(value, what)
     return int(pts[0, 1]), int(pts[0, 0])
 

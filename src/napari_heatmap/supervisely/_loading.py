@@ -23,7 +23,15 @@ from ._folders import (
 )
 from ._meta import META_NAMES, ProjectMeta, load_meta
 
-__all__ = ["REPORT_FIRST", "ReadReport", "find_layout", "item_label", "load_layouts"]
+__all__ = [
+    "REPORT_FIRST",
+    "ReadReport",
+    "failure_line",
+    "find_layout",
+    "item_label",
+    "load_layouts",
+    "plan_layouts",
+]
 
 #: How many skipped files / warnings a report lists by name.
 REPORT_FIRST = 5
@@ -105,6 +113,37 @@ def _meta(path: Path, report: ReadReport) -> ProjectMeta:
         return ProjectMeta({}, path)
 
 
+def failure_line(item: AnnotationItem, exc: Exception) -> str:
+    """Word one skipped file for a `ReadReport`: ``"<dataset>/<file>: <reason>"``."""
+    return f"{item_label(item)}: {_reason(exc)}"
+
+
+def plan_layouts(
+    layouts: Sequence[SuperviselyLayout], report: ReadReport
+) -> list[tuple[AnnotationItem, ProjectMeta | None]]:
+    """List the files of `layouts` to read, each with its project meta, read once per project.
+
+    An annotation file reached twice (a project and one of its datasets) is listed once. The
+    report receives the number of files and the warnings of metas that cannot be used.
+    """
+    metas: dict[Path, ProjectMeta] = {}
+    for layout in layouts:
+        if layout.meta_path is not None and layout.meta_path not in metas:
+            metas[layout.meta_path] = _meta(layout.meta_path, report)
+    if len(layouts) == 1:  # find_annotations lists every file once already
+        pairs = [(item, layouts[0].meta_path) for item in layouts[0].items]
+    else:
+        pairs = list(
+            {
+                os.path.realpath(item.ann_path): (item, lay.meta_path)
+                for lay in layouts
+                for item in lay.items
+            }.values()
+        )
+    report.n_files = len(pairs)
+    return [(item, None if mp is None else metas.get(mp)) for item, mp in pairs]
+
+
 def load_layouts(
     layouts: Sequence[SuperviselyLayout],
     report: ReadReport,
@@ -127,22 +166,10 @@ def load_layouts(
     list of (AnnotationItem, Annotation)
         The files read, in the layouts' order.
     """
-    metas: dict[Path, ProjectMeta] = {}
-    for layout in layouts:
-        if layout.meta_path is not None and layout.meta_path not in metas:
-            metas[layout.meta_path] = _meta(layout.meta_path, report)
-    unique = {
-        os.path.realpath(item.ann_path): (item, lay.meta_path)
-        for lay in layouts
-        for item in lay.items
-    }
-    jobs = list(unique.values())
-    report.n_files = len(jobs)
     loaded = []
-    for item, meta_path in progress(jobs):
-        meta = metas.get(meta_path) if meta_path is not None else None
+    for item, meta in progress(plan_layouts(layouts, report)):
         try:
             loaded.append((item, load_annotation(item.ann_path, meta)))
         except (OSError, ValueError) as e:
-            report.failures.append(f"{item_label(item)}: {_reason(e)}")
+            report.failures.append(failure_line(item, e))
     return loaded

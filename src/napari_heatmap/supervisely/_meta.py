@@ -234,7 +234,9 @@ def _is_meta_file(path: Path) -> bool:
     return sniff_kind(path) == "meta"
 
 
-def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | None:
+def find_meta_for(
+    path: str | os.PathLike[str], max_levels: int = 32, known: dict[Path, bool] | None = None
+) -> Path | None:
     """Find the project meta of an annotation file or dataset folder.
 
     Walks up from `path` and returns the first ``meta.json`` (else ``classes.json``) that
@@ -246,6 +248,9 @@ def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | 
         An annotation file, or a dataset or project folder.
     max_levels : int
         How many parent folders to try at most.
+    known : dict, optional
+        Files already judged (meta or not), filled in as they are: a cache shared by calls
+        that look for the metas of many files, so that each candidate is read once.
 
     Returns
     -------
@@ -257,7 +262,15 @@ def find_meta_for(path: str | os.PathLike[str], max_levels: int = 32) -> Path | 
     for _ in range(max_levels):
         for name in META_NAMES:
             candidate = folder / name
-            if candidate != here and candidate.is_file() and _is_meta_file(candidate):
+            if candidate == here or not candidate.is_file():
+                continue
+            if known is None:
+                if _is_meta_file(candidate):
+                    return candidate
+                continue
+            if candidate not in known:
+                known[candidate] = _is_meta_file(candidate)
+            if known[candidate]:
                 return candidate
         if folder.parent == folder:
             break

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -38,9 +38,16 @@ from ._shapes import (
     clip_box,
     mask_box,
 )
-from ._sources import read_sources
 
-__all__ = ["add_geometry", "density_map", "grid_size", "oriented_bbox_corners", "resize_geometry"]
+__all__ = [
+    "Partial",
+    "add_geometry",
+    "density_serial",
+    "draw_annotation",
+    "grid_size",
+    "oriented_bbox_corners",
+    "resize_geometry",
+]
 
 
 # --------------------------------------------------------------------------- grid size
@@ -265,7 +272,7 @@ class _Stats:
     emptied_bitmaps: int = 0
     uncoloured_edges: int = 0
 
-    def warn(self) -> None:
+    def warn(self, stacklevel: int = 3) -> None:
         parts = []
         if self.clipped_bitmaps:
             parts.append(f"{self.clipped_bitmaps} bitmap(s) overflowing the grid were clipped")
@@ -277,7 +284,7 @@ class _Stats:
             warnings.warn(
                 "density map drawn where the Supervisely SDK would fail: " + "; ".join(parts),
                 SuperviselyWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
 
 
@@ -449,36 +456,108 @@ def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None
 # --------------------------------------------------------------------------- density
 
 
-def _no_labels_message(anns: list[Annotation], object_name: str | None) -> str:
-    present = sorted({lb.class_name for a in anns for lb in a.labels})
+def check_size(
+    size: tuple[int, int] | None, width: int | None, height: int | None
+) -> tuple[int | None, int | None]:
+    """Merge `size` into ``(width, height)``; raise ValueError when they disagree."""
+    if size is not None:
+        if not isinstance(size, tuple | list) or len(size) != 2:
+            raise ValueError(f"size must be a (height, width) pair, got {size!r}")
+        if (height is not None and height != size[0]) or (width is not None and width != size[1]):
+            raise ValueError("size conflicts with height/width")
+        height, width = size
+    return _check_side(width, "width"), _check_side(height, "height")
+
+
+@dataclass
+class Partial:
+    """The density of some annotations: a partial sum, and what the final checks need.
+
+    Attributes
+    ----------
+    grid : numpy.ndarray or None
+        float32 sum of their labels on the common grid (``None``: nothing drawn yet).
+    stats : _Stats
+        Labels drawn where the Supervisely SDK would fail.
+    n_matching : int
+        Labels of the class asked for (all labels when no class is asked for).
+    classes : set of str
+        Classes that have labels.
+    """
+
+    grid: np.ndarray | None = None
+    stats: _Stats = field(default_factory=_Stats)
+    n_matching: int = 0
+    classes: set[str] = field(default_factory=set)
+
+    def add(self, other: Partial) -> Partial:
+        """Fold `other` into this partial sum (in place; `other` is not changed) and return it."""
+        if other.grid is not None:
+            if self.grid is None:
+                self.grid = other.grid.copy()
+            else:
+                self.grid += other.grid
+        s, o = self.stats, other.stats
+        s.clipped_bitmaps += o.clipped_bitmaps
+        s.emptied_bitmaps += o.emptied_bitmaps
+        s.uncoloured_edges += o.uncoloured_edges
+        self.n_matching += other.n_matching
+        self.classes |= other.classes
+        return self
+
+
+def draw_annotation(
+    part: Partial, ann: Annotation, shape: tuple[int, int], object_name: str | None
+) -> None:
+    """Add the labels of `ann` (of class `object_name`, or all) to `part`, scaled to `shape`."""
+    part.classes.update(lb.class_name for lb in ann.labels)
+    labels = [lb for lb in ann.labels if object_name is None or lb.class_name == object_name]
+    if not labels:
+        return
+    part.n_matching += len(labels)
+    if part.grid is None:
+        part.grid = np.zeros(shape, np.float32)
+    frow, fcol = shape[0] / ann.img_size[0], shape[1] / ann.img_size[1]
+    for label in labels:
+        g = _resize(label.geometry, frow, fcol)
+        if g is None:
+            part.stats.emptied_bitmaps += 1
+            continue
+        _add(g, part.grid, part.stats)
+
+
+def no_labels_message(classes: set[str], n_anns: int, object_name: str | None) -> str:
+    """Say that no label matched, and which classes have labels."""
     if object_name is None:
-        return f"No labels found for object_name=None: the {len(anns)} annotation(s) hold none"
-    classes = ", ".join(repr(c) for c in present) if present else "none"
+        return f"No labels found for object_name=None: the {n_anns} annotation(s) hold none"
+    present = ", ".join(repr(c) for c in sorted(classes)) if classes else "none"
     return (
-        f"No labels found for object_name={object_name!r}; the classes with labels are: {classes}"
+        f"No labels found for object_name={object_name!r}; the classes with labels are: {present}"
     )
 
 
-def density_map(
-    annotations: Iterable[Any] | Any,
-    size: tuple[int, int] | None = None,
+def finish(
+    part: Partial, shape: tuple[int, int], n_anns: int, object_name: str | None
+) -> np.ndarray:
+    """Check that some label matched, warn of the SDK's failures and return the grid."""
+    if part.n_matching == 0:
+        raise ValueError(no_labels_message(part.classes, n_anns, object_name))
+    part.stats.warn(stacklevel=4)
+    return part.grid if part.grid is not None else np.zeros(shape, np.float32)
+
+
+def density_serial(
+    anns: Sequence[Annotation],
     width: int | None = None,
     height: int | None = None,
     object_name: str | None = None,
 ) -> np.ndarray:
-    """Count, per pixel of a common grid, the labels covering it.
+    """Draw the density of parsed annotations in one thread, label after label (the reference).
 
     Parameters
     ----------
-    annotations : iterable or single item
-        Items accepted by `annotation_from_any` (parsed annotations, JSON dicts, paths to
-        annotation files with the meta found by walking up, objects with ``to_json()``) and
-        paths of dataset or project folders, which stand for all their annotation files; one
-        item alone counts as a list of one. A file inside a folder that cannot be read is
-        skipped with a `SuperviselyWarning` (like the napari reader); a broken file given by
-        name raises.
-    size : tuple of int, optional
-        ``(height, width)`` of the grid; the same as passing both `height` and `width`.
+    anns : sequence of Annotation
+        Parsed annotations.
     width, height : int, optional
         Grid sides, see `grid_size`.
     object_name : str, optional
@@ -487,41 +566,12 @@ def density_map(
     Returns
     -------
     numpy.ndarray
-        float32 ``(H, W)`` map: every label adds 1 on the pixels it covers (alpha masks
-        alpha / 255), scaled from its image to the grid.
-
-    Raises
-    ------
-    ValueError
-        For no annotations, a folder without annotations, a broken file given by name, no
-        readable file in the folders given, no matching label (the message lists the classes
-        there are), or invalid sizes.
+        float32 ``(H, W)`` density, see `density_map`.
     """
-    if size is not None:
-        if not isinstance(size, tuple | list) or len(size) != 2:
-            raise ValueError(f"size must be a (height, width) pair, got {size!r}")
-        if (height is not None and height != size[0]) or (width is not None and width != size[1]):
-            raise ValueError("size conflicts with height/width")
-        height, width = size
-    anns: list[Annotation] = read_sources(annotations)
     if not anns:
         raise ValueError("annotations list should have at least one element")
-    out_h, out_w = grid_size([a.img_size for a in anns], width=width, height=height)
-    matching = [
-        (a, [lb for lb in a.labels if object_name is None or lb.class_name == object_name])
-        for a in anns
-    ]
-    if not any(labels for _, labels in matching):
-        raise ValueError(_no_labels_message(anns, object_name))
-    grid = np.zeros((out_h, out_w), np.float32)
-    stats = _Stats()
-    for ann, labels in matching:
-        frow, fcol = out_h / ann.img_size[0], out_w / ann.img_size[1]
-        for label in labels:
-            g = _resize(label.geometry, frow, fcol)
-            if g is None:
-                stats.emptied_bitmaps += 1
-                continue
-            _add(g, grid, stats)
-    stats.warn()
-    return grid
+    shape = grid_size([a.img_size for a in anns], width=width, height=height)
+    part = Partial()
+    for ann in anns:
+        draw_annotation(part, ann, shape, object_name)
+    return finish(part, shape, len(anns), object_name)
