@@ -306,6 +306,7 @@ class Heatmap:
         )
         self._click: tuple[int, int, float] | None = None
         self._click_index: tuple[int, ...] | None = None
+        self._slice_names: tuple[str, ...] | None = None
         self._callbacks: list[ClickCallback] = []
         self._mask_source: Layer | None = None
         self._busy = False
@@ -567,6 +568,10 @@ class Heatmap:
         ``set_heatmap`` again so the picture, the limits and the clicks agree. The last
         click is cleared.
         """
+        self._set_mask(mask, None)
+
+    def _set_mask(self, mask: Any, names: tuple[str, ...] | None) -> None:
+        """Show a new mask whose slices are named ``names`` (or not named)."""
         self._check_open()
         s = self._settings
         key = ("mask", mask, s.blur_ksize, s.blur_function, self._stack)
@@ -591,6 +596,7 @@ class Heatmap:
         )
         _check_frame(natural, s.width, s.height, [None if field is None else field.plane_shape])
         self._field, self._limits, self._picture = field, limits, picture
+        self._slice_names = names
         self._binding.forget_field()
         self._mask_source = None
         self._clear_click()
@@ -672,7 +678,7 @@ class Heatmap:
         self._emit("background", self._background)
 
     def set_heatmap_from_annotations(
-        self, anns: Iterable[Any], object_name: str | None = None
+        self, anns: Iterable[Any], object_name: str | None = None, *, stack: bool = False
     ) -> None:
         """Show the density of Supervisely labels (see the README's *Supervisely annotations*).
 
@@ -685,19 +691,49 @@ class Heatmap:
             :attr:`height` when set, else the mean image size.
         object_name : str or None
             Only labels of this class title count.
+        stack : bool
+            One slice per annotation file (in the order given; a folder's in sorted order)
+            on the common grid, as a stack with napari's slider (the heatmap is in stack mode
+            from then on); :attr:`slice_names` names the files, and the status bar and the
+            dock show the name of the slice on screen.
         """
         from ._reader._density import density_progress
-        from .supervisely import annotation_sources, density_map
+        from .supervisely import annotation_sources, density_map, density_stack
 
         self._check_open()
+        stack = _validate_stack(stack)
         s = self._settings
         w = None if s.width is None else int(round(s.width))
         h = None if s.height is None else int(round(s.height))
         sources = annotation_sources(anns)
-        grid = density_map(
+        if not stack:
+            grid = density_map(
+                sources, width=w, height=h, object_name=object_name, progress=density_progress
+            )
+            self.set_heatmap(grid)
+            return
+        slices, names = density_stack(
             sources, width=w, height=h, object_name=object_name, progress=density_progress
         )
-        self.set_heatmap(grid)
+        old = self._stack
+        self._stack = True
+        try:
+            self._set_mask(slices, tuple(names))
+        except Exception:
+            self._stack = old
+            raise
+
+    @property
+    def slice_names(self) -> tuple[str, ...] | None:
+        """The name of each slice of a stack made from annotation files, or None."""
+        return self._slice_names
+
+    @property
+    def slice_name(self) -> str | None:
+        """The name of the slice on screen (see :attr:`slice_names`), or None."""
+        names = self._slice_names
+        at = self._slice_on_screen() if names else None
+        return names[at[0]] if names and at else None
 
     def click(self, func: ClickCallback) -> ClickCallback:
         """Register ``func(y, x, value)`` to be called on every click on the heatmap.
@@ -1172,7 +1208,7 @@ class Heatmap:
             self._binding.disconnect(layer)
             self.heatmap_layer = None
             self._interaction.disconnect()
-            self._field, self._limits = None, None
+            self._field, self._limits, self._slice_names = None, None, None
             self._picture = _picture(None, None, self._settings, None)
             self._binding.forget_field()
             self._clear_click()

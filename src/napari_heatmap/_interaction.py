@@ -211,6 +211,9 @@ def _status_line(viewer: Any, status: Any, napari_text: str) -> str:
                 continue
             text = f"{layer.name} mask[{', '.join(map(str, target))}] = "
             text += format_value(hm.value_at(*target[-2:], index=target[:-2]))
+            names = hm.slice_names
+            if names is not None and len(target) == 3:  # a stack of annotation files
+                text += f" ({names[target[0]]})"
             own = (
                 isinstance(status, dict)
                 and selection.active is layer

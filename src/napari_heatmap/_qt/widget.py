@@ -141,6 +141,7 @@ class HeatmapWidget(Container):
         self.legend = Legend()
         self.statistics = Label(label="statistics", value="")
         self.click_readout = Label(label="last click", value=_NO_CLICK)
+        self.slice_readout = Label(label="slice", value="")
         self.controls = Container(
             widgets=[
                 self.colormap,
@@ -160,6 +161,7 @@ class HeatmapWidget(Container):
                 self.histogram,
                 self.statistics,
                 self.colorbar,
+                self.slice_readout,
                 self.click_readout,
             ]
         )
@@ -314,7 +316,11 @@ class HeatmapWidget(Container):
             self.click_readout.value = _NO_CLICK
             return
         index = hm.click_index or ()
-        slices = f"slice {', '.join(map(str, index[:-2]))}: " if len(index) > 2 else ""
+        slices = ""
+        if len(index) > 2:
+            names = hm.slice_names
+            named = f" ({names[index[0]]})" if names is not None and len(index) == 3 else ""
+            slices = f"slice {', '.join(map(str, index[:-2]))}{named}: "
         self.click_readout.value = (
             f"{slices}y={hm.click_y}, x={hm.click_x}, value={format_value(hm.click_value)}"
         )
@@ -642,6 +648,14 @@ class HeatmapWidget(Container):
     def _show_stack(self, hm: Heatmap) -> None:
         with self.stack_box.changed.blocked():
             self.stack_box.value = hm.stack
+        self._show_slice_name()
+
+    def _show_slice_name(self, event: Any = None) -> None:
+        """Name the slice on screen of a stack made from annotation files (else hide)."""
+        hm = self.heatmap
+        name = None if hm is None or hm.viewer is None else hm.slice_name
+        self.slice_readout.value = name or ""
+        self.slice_readout.visible = name is not None
 
     # ------------------------------------------------------------------ viewer
 
@@ -672,8 +686,10 @@ class HeatmapWidget(Container):
         events.removed.connect(self._on_layers_changed)
         events.renamed.connect(self._on_layers_changed)
         self.viewer.layers.selection.events.active.connect(self._on_layers_changed)
+        self.viewer.dims.events.current_step.connect(self._show_slice_name)
 
     def _disconnect_viewer(self) -> None:
+        self.viewer.dims.events.current_step.disconnect(self._show_slice_name)
         events = self.viewer.layers.events
         events.inserted.disconnect(self._on_layers_changed)
         events.removed.disconnect(self._on_layers_changed)
