@@ -109,11 +109,16 @@ class Field:
             )
         if percentiles == (0.0, 100.0):
             return self.positive_range
-        values = self.sorted_values
-        values = values[np.searchsorted(values, 0, side="right") :]
+        values = self.sorted_values[self._first_positive :]
         lo = pl.percentile_of_sorted(values, percentiles[0])
         hi = pl.percentile_of_sorted(values, percentiles[1])
         return lo, hi
+
+    @cached_property
+    def _first_positive(self) -> int:
+        """Index of the first positive value in :attr:`sorted_values` (found once)."""
+        values = self.sorted_values
+        return int(np.searchsorted(values, values.dtype.type(0), side="right"))
 
     @cached_property
     def positive_range(self) -> tuple[float, float] | None:
@@ -205,7 +210,7 @@ class Field:
         )
         out = Field(self.mask, self.gray, self.data_range, self.all_finite, display)
         # the same raw values: keep what was measured
-        for name in ("sorted_values", "stats", "positive_range", "_histograms"):
+        for name in ("sorted_values", "_first_positive", "stats", "positive_range", "_histograms"):
             if name in self.__dict__:
                 out.__dict__[name] = self.__dict__[name]
         return out
