@@ -196,9 +196,13 @@ def _fail(out: _BatchResult, src: _Source, exc: Exception) -> None:
     out.failures[src.index] = failure_line(src.item, exc) if src.item is not None else None
 
 
-def _read_sizes(batch: Sequence[_Source]) -> _BatchResult:
-    """Pass 1: the image size of every file of `batch` (JSON parsed, objects not read)."""
-    out = _BatchResult(len(batch))
+def _read_sizes(batch: Sequence[_Source], out: _BatchResult | None = None) -> _BatchResult:
+    """Pass 1: the image size of every file of `batch` (JSON parsed, objects not read).
+
+    Into `out` when given (the in-process path), else into a new result.
+    """
+    out = _BatchResult(0) if out is None else out
+    out.n_files += len(batch)
     for src in batch:
         if src.value is not None:
             out.sizes[src.index] = src.value.img_size
@@ -216,12 +220,15 @@ def _draw_batch(
     shape: tuple[int, int],
     object_name: str | None,
     each: bool = False,
+    out: _BatchResult | None = None,
 ) -> _BatchResult:
     """Pass 2: read every file of `batch` and add its labels to one partial sum.
 
-    With `each`, every annotation's own density is kept too (in ``slices``).
+    With `each`, every annotation's own density is kept too (in ``slices``). Into `out`
+    when given (the in-process path: one grid, drawn in file order), else a new result.
     """
-    out = _BatchResult(len(batch))
+    out = _BatchResult(0) if out is None else out
+    out.n_files += len(batch)
     for src in batch:
         notes: list[str] = []
         if src.value is not None:
@@ -283,8 +290,8 @@ def active_client() -> Any | None:
 def _batches(sources: Sequence[_Source], batch_size: int | None) -> list[list[_Source]]:
     """Cut `sources` into batches that depend on their number only, never on the workers.
 
-    The partial sums then fold in the same order on any scheduler or cluster, and the result
-    is the same array wherever it is computed.
+    The partial sums then fold in the same order on any scheduler or cluster (the in-process
+    path draws them all into one grid, in file order: the serial sum).
     """
     n = len(sources)
     if batch_size is None:
@@ -348,11 +355,13 @@ def _run(
     if not batches:
         return _BatchResult(0)
     if scheduler == "sync" or (client is None and len(batches) == 1):  # no worker needed
-        fold = _StreamingTree(_fold)
+        # One result for all: the labels are added in file order into one grid, as a serial
+        # read adds them (a grid per batch would cost a fresh, page-faulting grid each).
+        acc = _BatchResult(0)
         for b in batches:
-            fold.push(func(b, *args))
+            func(b, *args, out=acc)
             bar.update(len(b))
-        return fold.result()
+        return acc
     if client is not None:
         from distributed import as_completed
 
