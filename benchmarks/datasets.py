@@ -122,8 +122,9 @@ def time_schedulers(root: Path, repeats: int) -> dict[str, list[float]]:
                 t0 = time.perf_counter()
                 results[name] = density_map(root, scheduler=name, progress=False)
                 runs[name].append(time.perf_counter() - t0)
-    first = results["sync"]
-    assert all(np.array_equal(first, r) for r in results.values()), "schedulers disagree"
+    first = results["sync"]  # the serial sum; workers add partial sums in a fixed tree
+    for r in results.values():  # equal, or within float32 rounding where alpha masks add up
+        np.testing.assert_allclose(r, first, rtol=1e-6, atol=1e-5, err_msg="schedulers disagree")
     return runs
 
 
@@ -207,7 +208,7 @@ def rows(cfg: Any, run: ModuleType, sdk: str | None = None) -> list[Any]:
                     statistics.median(times),
                     min(times),
                     "s",
-                    note="same array as 'sync'",
+                    note="as 'sync' (float32 rounding for alpha masks)",
                 )
             )
         sdk_root = write_project(tmp / "sdk", n_sdk, seed=22)
