@@ -224,7 +224,7 @@ def prepare(
     """Reduce, measure and blur a mask (behaviour §2.1-§2.3). A failure raises, naming it.
 
     ``stack=True`` reads an (…, H, W) mask as a stack of 2-D slices (behaviour §12). A lazy
-    mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField` (2-D only).
+    mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField` (2-D or a stack).
 
     Raises
     ------
@@ -232,12 +232,7 @@ def prepare(
         Naming ``heatmap_mask`` (a bad mask) or ``blur_function`` (a bad blur).
     """
     if is_lazy(mask):
-        if stack:
-            raise ValueError(
-                "stack=True is not supported for lazy (dask, zarr) masks yet; give the stack "
-                "as a NumPy array, or one 2-D lazy slice"
-            )
-        return prepare_lazy(mask, blur_ksize, blur_function)
+        return prepare_lazy(mask, blur_ksize, blur_function, stack)
     gray = pl.reduce_mask(mask, stack)
     data_range, all_finite = pl.finite_stats(gray)
     display = pl.display_field(gray, blur_ksize, blur_function, data_range, all_finite)
