@@ -124,7 +124,9 @@ class Field:
         keep = gray > 0
         if not self.all_finite:
             keep &= np.isfinite(gray)
-        lo = gray.min(where=keep, initial=np.inf)
+        # an integer min cannot start at inf: start at the type's max (a positive exists)
+        start = np.iinfo(gray.dtype).max if np.issubdtype(gray.dtype, np.integer) else np.inf
+        lo = gray.min(where=keep, initial=start)
         return float(lo), self.data_range[1]
 
     def histogram(self, bins: int = 128, log: bool = False) -> tuple[np.ndarray, np.ndarray] | None:

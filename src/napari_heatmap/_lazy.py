@@ -743,7 +743,10 @@ class LazyField:
                 return np.histogram(values, bins=bins, range=span)[0]
 
             counts = np.sum(scan(self.gray, count, "histogram"), axis=0).astype(np.int64)
-            edges = np.histogram_bin_edges(np.empty(0), bins=bins, range=span)
+            # the edges in the type NumPy bins the values in, as the in-memory histogram's
+            kind = np.float64 if log else _finite(np.empty(0, self.gray.dtype)).dtype
+            edges = np.histogram_bin_edges(np.empty(0, kind), bins=bins, range=span)
+            edges = edges.astype(np.float64)
             cache[key] = (counts, 10.0**edges if log else edges)
         out: tuple[np.ndarray, np.ndarray] = cache[key]
         return out
