@@ -163,3 +163,17 @@ def test_a_lazy_mask_with_more_than_three_axes_needs_stack():
     three = da.zeros((3, 8, 8), chunks=4)  # 3-D without stack: H×W×C, averaged
     assert prepare(three, None, None).stack_shape == ()
     assert prepare(three, None, None, stack=True).stack_shape == (3,)
+
+
+def test_switching_stack_on_a_lazy_mask_rereads_it_as_in_memory(viewer):
+    m = stack_mask(17, (6, 40, 3))  # H×W×C (C = 3) or a stack of six 40×3 slices
+    hm = Heatmap(heatmap_mask=da.from_array(m, chunks=(4, 16, 3)), viewer=viewer)
+    memory = Heatmap(heatmap_mask=m, viewer=viewer)
+    assert hm._field.stack_shape == () and hm._field.plane_shape == (6, 40)
+    np.testing.assert_array_equal(hm.to_rgba().compute(), memory.to_rgba(), strict=True)
+    hm.stack = memory.stack = True
+    assert isinstance(hm._field, LazyField) and hm._field.stack_shape == (6,)
+    assert hm.heatmap_layer.multiscale and hm.heatmap_layer.ndim == 3  # a new pyramid layer
+    assert len(viewer.layers) == 2  # the old lazy layer was replaced, not kept
+    assert hm.limits == memory.limits
+    np.testing.assert_array_equal(hm.to_rgba().compute(), memory.to_rgba(), strict=True)

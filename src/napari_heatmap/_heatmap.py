@@ -1060,8 +1060,12 @@ class Heatmap:
         display = self._picture.data
         assert display is not None
         multiscale = isinstance(self._field, LazyField)  # a lazy mask shows as a pyramid
-        if self.heatmap_layer is not None and self.heatmap_layer.multiscale != multiscale:
-            layer, self.heatmap_layer = self.heatmap_layer, None  # napari cannot switch it
+        layer = self.heatmap_layer
+        if layer is not None and (
+            layer.multiscale != multiscale
+            or (multiscale and layer.ndim != len(self._field.gray.shape))
+        ):  # napari cannot make a layer a pyramid or not, nor change a pyramid's axes
+            layer, self.heatmap_layer = self.heatmap_layer, None
             self._binding.disconnect(layer)
             self.drop_layer(layer)
         if self.heatmap_layer is None:

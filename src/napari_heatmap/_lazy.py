@@ -1,12 +1,14 @@
 """Masks larger than memory: the lazy twin of :class:`~napari_heatmap._field.Field` (§13).
 
 A lazy mask is a dask array, a zarr array or anything with ``shape``, ``dtype``, ``chunks``
-and NumPy-style slicing. It is never read whole: the display field is a dask array blurred
-chunk by chunk (each chunk with the overlap the kernel reaches, through the very
+and NumPy-style slicing: 2-D, H×W×C, or with ``stack=True`` an (…, H, W) stack. It is never
+read whole: the display field is a dask array blurred chunk by chunk (each chunk with the
+overlap the kernel reaches, none across a stack's slices, through the very
 :func:`~napari_heatmap._pipeline.display_field` an in-memory mask goes through, so every
-display pixel equals the in-memory one bit for bit), shown as a lazily computed pyramid;
-min/max, counts, percentiles and ``stats`` come from passes over the chunks with napari's
-``progress``.
+display pixel equals the in-memory one bit for bit), shown as a lazily computed pyramid
+(of the norm's layer field with a norm or threshold: an elementwise step per chunk);
+min/max, counts, positives, percentiles, histograms and ``stats`` come from passes over
+the chunks with napari's ``progress``.
 
 Pure floor apart from ``progress``: dask and napari are imported when a lazy mask comes.
 """
