@@ -341,26 +341,3 @@ def test_heatmap_to_rgba_of_a_lazy_mask_is_the_in_memory_picture(viewer):
     hm = Heatmap(heatmap_mask=da.from_array(m, chunks=32), viewer=viewer, vmin=-1)
     memory = Heatmap(heatmap_mask=m, viewer=viewer, vmin=-1)
     np.testing.assert_array_equal(hm.to_rgba().compute(), memory.to_rgba())
-
-
-def test_norms_and_threshold_are_refused_for_lazy_masks_by_name(viewer):
-    mask = da.from_array(np.arange(1.0, 65.0).reshape(8, 8), chunks=4)
-    hm = Heatmap(heatmap_mask=mask, viewer=viewer)
-    for change in ({"norm": "log"}, {"threshold": 3.0}):
-        with pytest.raises(ValueError, match="not supported for lazy"):
-            hm._update(**change)
-        with pytest.raises(ValueError, match="not supported for lazy"):
-            mask_to_rgba(mask, **change)
-    assert (hm.norm, hm.threshold, hm.limits) == ("linear", None, (1.0, 64.0))
-    counts, edges = hm.histogram(bins=8)
-    np.testing.assert_array_equal(counts, np.full(8, 8))
-    np.testing.assert_allclose(edges, np.linspace(1, 64, 9))
-
-
-def test_a_lazy_stack_is_refused_by_name(viewer):
-    mask = da.zeros((3, 8, 8), chunks=4)
-    with pytest.raises(ValueError, match="stack=True is not supported for lazy"):
-        Heatmap(heatmap_mask=mask, stack=True, viewer=viewer)
-    with pytest.raises(ValueError, match="stack are not supported for lazy"):
-        mask_to_rgba(mask, stack=True)
-    assert Heatmap.instances(viewer) == []

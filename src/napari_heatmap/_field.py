@@ -129,7 +129,9 @@ class Field:
         keep = gray > 0
         if not self.all_finite:
             keep &= np.isfinite(gray)
-        lo = gray.min(where=keep, initial=np.inf)
+        # an integer min cannot start at inf: start at the type's max (a positive exists)
+        start = np.iinfo(gray.dtype).max if np.issubdtype(gray.dtype, np.integer) else np.inf
+        lo = gray.min(where=keep, initial=start)
         return float(lo), self.data_range[1]
 
     def histogram(self, bins: int = 128, log: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
@@ -229,7 +231,7 @@ def prepare(
     """Reduce, measure and blur a mask (behaviour §2.1-§2.3). A failure raises, naming it.
 
     ``stack=True`` reads an (…, H, W) mask as a stack of 2-D slices (behaviour §12). A lazy
-    mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField` (2-D only).
+    mask (dask, zarr, see §13) gives a :class:`~napari_heatmap._lazy.LazyField` (2-D or a stack).
 
     Raises
     ------
@@ -237,12 +239,7 @@ def prepare(
         Naming ``heatmap_mask`` (a bad mask) or ``blur_function`` (a bad blur).
     """
     if is_lazy(mask):
-        if stack:
-            raise ValueError(
-                "stack=True is not supported for lazy (dask, zarr) masks yet; give the stack "
-                "as a NumPy array, or one 2-D lazy slice"
-            )
-        return prepare_lazy(mask, blur_ksize, blur_function)
+        return prepare_lazy(mask, blur_ksize, blur_function, stack)
     gray = pl.reduce_mask(mask, stack)
     data_range, all_finite = pl.finite_stats(gray)
     display = pl.display_field(gray, blur_ksize, blur_function, data_range, all_finite)

@@ -771,9 +771,9 @@ class Heatmap:
         ):
             if not 0 <= int(i) < size:
                 raise IndexError(f"value_at: {name}={i!r} is outside the mask (0..{size - 1})")
-        if isinstance(self._field, LazyField):  # one element of the source, read now
-            return self._field.value(int(y), int(x))
         full = (*at, int(y), int(x))
+        if isinstance(self._field, LazyField):  # one element of the source, read now
+            return self._field.value(full)
         return float(gray[full])
 
     def _slice_on_screen(self) -> tuple[int, ...] | None:
@@ -825,7 +825,11 @@ class Heatmap:
         if target is None:
             return None
         y, x = target[-2:]
-        value = float(self._field.gray[target]) if self._field is not None else math.nan
+        field = self._field
+        if isinstance(field, LazyField):  # one element of the source, read now
+            value = field.value(target)
+        else:
+            value = float(field.gray[target]) if field is not None else math.nan
         click = self._click = (y, x, value)
         self._click_index = target
         self._interaction.show_marker(world, value)
@@ -877,7 +881,13 @@ class Heatmap:
     def _colour(self, display: Any, scale: float) -> Any:
         s = self._settings
         if isinstance(self._field, LazyField):  # a lazy picture, coloured chunk by chunk
-            return self._field.rgba(self._limits, s.colormap, s.transparent_low)
+            return self._field.rgba(
+                self._limits,
+                s.colormap,
+                s.transparent_low,
+                norm=s.norm_spec,
+                threshold=s.threshold,
+            )
         return pl.rgba_from_display(
             display,
             self._limits,
@@ -909,11 +919,7 @@ class Heatmap:
         norm = self._settings.norm_spec
         if norm.linear or pl.is_constant(limits):
             return field.display_limits(field.data_range)
-        span = (
-            field.positive_range
-            if norm.kind == "log" and not isinstance(field, LazyField)
-            else field.data_range
-        )
+        span = field.positive_range if norm.kind == "log" else field.data_range
         if span is None:
             return None
         lo, hi = norm.layer_field(np.array(span, np.float64), limits)
@@ -1094,8 +1100,12 @@ class Heatmap:
         display = self._picture.data
         assert display is not None
         multiscale = isinstance(self._field, LazyField)  # a lazy mask shows as a pyramid
-        if self.heatmap_layer is not None and self.heatmap_layer.multiscale != multiscale:
-            layer, self.heatmap_layer = self.heatmap_layer, None  # napari cannot switch it
+        layer = self.heatmap_layer
+        if layer is not None and (
+            layer.multiscale != multiscale
+            or (multiscale and layer.ndim != len(self._field.gray.shape))
+        ):  # napari cannot make a layer a pyramid or not, nor change a pyramid's axes
+            layer, self.heatmap_layer = self.heatmap_layer, None
             self._binding.disconnect(layer)
             self.drop_layer(layer)
         if self.heatmap_layer is None:
@@ -1222,13 +1232,6 @@ def _limits_for(field: AnyField | None, s: Settings) -> tuple[float, float] | No
     """Return the limits a field is shown with under settings ``s`` (behaviour §2.2, §11)."""
     if field is None:
         return pl.infer_limits(None, s.vmin, s.vmax)
-    if isinstance(field, LazyField):
-        if s.norm != "linear" or s.threshold is not None:
-            raise ValueError(
-                "norm and threshold are not supported for lazy (dask, zarr) masks yet; "
-                f"got norm={s.norm!r}, threshold={s.threshold!r}"
-            )
-        return field.limits(s.vmin, s.vmax, s.percentiles)
     return field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
 
 
@@ -1259,8 +1262,6 @@ def _picture(
     )
     if old is not None and old.field is field and old.key == key:
         return old
-    if isinstance(field, LazyField):  # linear, no threshold (see _limits_for): its pyramid
-        return _Picture(field, key, field.display)
     return _Picture(field, key, field.layer_field(norm, limits, s.threshold))
 
 

@@ -1,12 +1,14 @@
 """Masks larger than memory: the lazy twin of :class:`~napari_heatmap._field.Field` (§13).
 
 A lazy mask is a dask array, a zarr array or anything with ``shape``, ``dtype``, ``chunks``
-and NumPy-style slicing. It is never read whole: the display field is a dask array blurred
-chunk by chunk (each chunk with the overlap the kernel reaches, through the very
+and NumPy-style slicing: 2-D, H×W×C, or with ``stack=True`` an (…, H, W) stack. It is never
+read whole: the display field is a dask array blurred chunk by chunk (each chunk with the
+overlap the kernel reaches, none across a stack's slices, through the very
 :func:`~napari_heatmap._pipeline.display_field` an in-memory mask goes through, so every
-display pixel equals the in-memory one bit for bit), shown as a lazily computed pyramid;
-min/max, counts, percentiles and ``stats`` come from passes over the chunks with napari's
-``progress``.
+display pixel equals the in-memory one bit for bit), shown as a lazily computed pyramid
+(of the norm's layer field with a norm or threshold: an elementwise step per chunk);
+min/max, counts, positives, percentiles, histograms and ``stats`` come from passes over
+the chunks with napari's ``progress``.
 
 Pure floor apart from ``progress``: dask and napari are imported when a lazy mask comes.
 """
@@ -24,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _pipeline as pl
+from ._norms import LINEAR, Norm
 
 if TYPE_CHECKING:
     import dask.array as da
 
-__all__ = ["LazyField", "is_lazy", "lazy_rgba", "prepare_lazy", "reduce_lazy"]
+__all__ = ["LazyField", "Measured", "is_lazy", "lazy_rgba", "prepare_lazy", "reduce_lazy"]
 
 #: Every chunk of the display field starts at a column that is a multiple of this, and is a
 #: multiple of it wide (but the last): OpenCV's column filter does its last ``width % 8`` or so
@@ -61,15 +64,17 @@ def is_lazy(mask: object) -> bool:
     )
 
 
-def reduce_lazy(mask: Any) -> da.Array:
-    """Return gray of a lazy mask as a dask array (behaviour §2.1; nothing is read).
+def reduce_lazy(mask: Any, stack: bool = False) -> da.Array:
+    """Return gray of a lazy mask as a dask array (behaviour §2.1, §12; nothing is read).
+
+    With ``stack`` an (…, H, W) mask is a stack of 2-D slices and is kept as it is.
 
     Raises
     ------
     TypeError
         If ``heatmap_mask`` does not hold numbers.
     ValueError
-        If ``heatmap_mask`` is empty or not 2-D / 3-D.
+        If ``heatmap_mask`` is empty or not 2-D / 3-D ((…, H, W) with ``stack``).
     """
     import dask.array as da
 
@@ -78,14 +83,21 @@ def reduce_lazy(mask: Any) -> da.Array:
     if not (dtype == np.bool_ or numeric):
         raise TypeError(f"heatmap_mask must hold integers, floats or bools; got dtype {dtype}")
     shape = tuple(int(n) for n in mask.shape)
-    if len(shape) not in (2, 3):
-        raise ValueError(f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {shape}")
+    if stack and len(shape) < 2:
+        raise ValueError(
+            f"heatmap_mask must be (…, H, W) with stack=True (at least 2-D); got shape {shape}"
+        )
+    if not stack and len(shape) not in (2, 3):
+        raise ValueError(
+            f"heatmap_mask must be 2-D (H×W) or 3-D (H×W×C); got shape {shape}"
+            + (" (for a stack of 2-D slices use stack=True)" if len(shape) > 3 else "")
+        )
     if 0 in shape:
         raise ValueError(f"heatmap_mask must not be empty; got shape {shape}")
     arr = mask if isinstance(mask, da.Array) else da.from_array(mask, chunks=mask.chunks)
     if dtype == np.bool_:
         arr = arr.astype(np.uint8)
-    if arr.ndim == 3:
+    if arr.ndim == 3 and not stack:
         arr = arr.mean(axis=-1, dtype=np.float64)
     return arr
 
@@ -142,7 +154,32 @@ def _finite(block: np.ndarray) -> np.ndarray:
     return values if np.issubdtype(values.dtype, np.inexact) else values.astype(np.float64)
 
 
-def _range_and_counts(block: np.ndarray) -> tuple[float, float, np.ndarray]:
+@dataclass(frozen=True)
+class Measured:
+    """What one pass over a lazy mask's chunks finds.
+
+    Attributes
+    ----------
+    data_range : (float, float) or None
+        Exact finite min and max (None: nothing finite).
+    counts : dict
+        ``count``, ``finite``, ``nan``, ``posinf``, ``neginf``.
+    positive_min : float or None
+        The least positive finite value (None: there is none), for the log norm.
+    n_positive : int
+        How many finite values are positive.
+    plane_finite : numpy.ndarray or None
+        For a stack, whether each 2-D slice is all finite (the stack's shape); else None.
+    """
+
+    data_range: tuple[float, float] | None
+    counts: dict[str, int]
+    positive_min: float | None
+    n_positive: int
+    plane_finite: np.ndarray | None
+
+
+def _measure_block(block: np.ndarray) -> tuple[float, float, np.ndarray, float, int, Any]:
     values = _finite(block)
     floating = np.issubdtype(block.dtype, np.floating)
     counts = np.array(
@@ -155,20 +192,43 @@ def _range_and_counts(block: np.ndarray) -> tuple[float, float, np.ndarray]:
         ],
         np.int64,
     )
+    planes = None
+    if block.ndim > 2:
+        planes = np.isfinite(block).all(axis=(-2, -1)) if floating else True
     if values.size == 0:
-        return math.inf, -math.inf, counts
-    return float(values.min()), float(values.max()), counts
+        return math.inf, -math.inf, counts, math.inf, 0, planes
+    positive = values[values > 0]
+    pos_min = float(positive.min()) if positive.size else math.inf
+    return float(values.min()), float(values.max()), counts, pos_min, positive.size, planes
 
 
-def measure(gray: da.Array) -> tuple[tuple[float, float] | None, dict[str, int]]:
-    """One pass: the exact finite range of gray (None: nothing finite) and its counts."""
-    lo, hi = math.inf, -math.inf
+def measure(gray: da.Array) -> Measured:
+    """One pass: the exact finite range of gray, its counts, positives and finite slices."""
+    lo, hi, pos_min, n_pos = math.inf, -math.inf, math.inf, 0
     counts = np.zeros(len(_COUNTS), np.int64)
-    for b_lo, b_hi, b_counts in scan(gray, _range_and_counts, "measuring the mask"):
+    lead = gray.shape[:-2]
+    planes = np.ones(lead, bool) if lead else None
+    starts = [np.cumsum((0, *c[:-1])) for c in gray.chunks[:-2]]
+    found = scan(gray, _measure_block, "measuring the mask")
+    for where, part in zip(np.ndindex(*gray.numblocks), found, strict=True):
+        b_lo, b_hi, b_counts, b_pos_min, b_pos, b_planes = part
         lo, hi = min(lo, b_lo), max(hi, b_hi)
+        pos_min, n_pos = min(pos_min, b_pos_min), n_pos + int(b_pos)
         counts += b_counts
+        if planes is not None:
+            at = tuple(
+                slice(int(st[i]), int(st[i]) + int(c[i]))
+                for st, c, i in zip(starts, gray.chunks[:-2], where, strict=False)
+            )
+            planes[at] &= b_planes
     data_range = None if counts[1] == 0 else (lo, hi)
-    return data_range, dict(zip(_COUNTS, (int(c) for c in counts), strict=True))
+    return Measured(
+        data_range,
+        dict(zip(_COUNTS, (int(c) for c in counts), strict=True)),
+        None if n_pos == 0 else pos_min,
+        n_pos,
+        planes,
+    )
 
 
 def _moments(block: np.ndarray) -> tuple[int, float, float]:
@@ -350,12 +410,15 @@ def display_array(
     blur_ksize: tuple[int, int] | None,
     data_range: tuple[float, float],
     all_finite: bool,
+    plane_finite: np.ndarray | None = None,
 ) -> da.Array:
     """Return the display field as a dask array, each chunk blurred with the overlap it needs.
 
     Every chunk goes through :func:`_pipeline.display_field` with the whole mask's range
     and finiteness, on a window laid out on the whole image's column grid (see
-    :data:`ALIGN`), so each pixel equals the in-memory display field's exactly.
+    :data:`ALIGN`), so each pixel equals the in-memory display field's exactly. A stack
+    (…, H, W) is blurred slice by slice (no overlap across the stack axes), each slice with
+    its own finiteness (``plane_finite``), as :func:`_pipeline.display_field` does in memory.
     """
     import dask.array as da
 
@@ -364,23 +427,38 @@ def display_array(
     dtype = np.dtype(np.float64 if pl.display_offset(scaled) else np.float32)
     ky, kx = (0, 0) if blur_ksize is None else (blur_ksize[1] // 2, blur_ksize[0] // 2)
     x_depth = -(-kx // ALIGN) * ALIGN
-    rows = _aligned_chunks(gray.chunks[0], ky, 1)
-    cols = _aligned_chunks(gray.chunks[1], x_depth, ALIGN)
+    rows = _aligned_chunks(gray.chunks[-2], ky, 1)
+    cols = _aligned_chunks(gray.chunks[-1], x_depth, ALIGN)
     if len(cols) == 1:
         x_depth = 0
     chunks = gray.chunks
-    if (rows, cols) != chunks:
-        gray = gray.rechunk((rows, cols))
+    if (rows, cols) != chunks[-2:]:
+        gray = gray.rechunk((*chunks[:-2], rows, cols))
     pl.check_blur_work((max(rows) + 2 * ky, max(cols) + 2 * x_depth), blur_ksize)
+    lead = gray.ndim - 2
 
-    def block(chunk: np.ndarray) -> np.ndarray:
-        return pl.display_field(chunk, blur_ksize, None, data_range, all_finite).astype(
+    def plane(chunk: np.ndarray, finite: bool) -> np.ndarray:
+        return pl.display_field(chunk, blur_ksize, None, data_range, finite).astype(
             dtype, copy=False
         )
 
-    depth = {0: ky if len(rows) > 1 else 0, 1: x_depth}
-    meta = np.empty((0, 0), dtype)
-    if depth == {0: 0, 1: 0}:
+    def block(chunk: np.ndarray, block_info: Any = None) -> np.ndarray:
+        if not lead:
+            return plane(chunk, all_finite)
+        flags: Any = True
+        if not all_finite and plane_finite is not None and block_info is not None:
+            # depth 0 on the stack axes: their locations are the mask's own
+            where = block_info[0]["array-location"][:lead]
+            flags = plane_finite[tuple(slice(a, b) for a, b in where)]
+        out = np.empty(chunk.shape, dtype)
+        for index in np.ndindex(*chunk.shape[:-2]):
+            finite = all_finite or bool(np.broadcast_to(flags, chunk.shape[:-2])[index])
+            out[index] = plane(chunk[index], finite)
+        return out
+
+    depth = {**dict.fromkeys(range(lead), 0), lead: ky if len(rows) > 1 else 0, lead + 1: x_depth}
+    meta = np.empty((0,) * gray.ndim, dtype)
+    if not any(depth.values()):
         out = da.map_blocks(block, gray, dtype=dtype, meta=meta)
     else:
         out = da.map_overlap(block, gray, depth=depth, boundary="none", dtype=dtype, meta=meta)
@@ -392,11 +470,12 @@ def pyramid(base: da.Array, top: int = PYRAMID_TOP) -> list[da.Array]:
 
     Taking pixels (not averaging) keeps every value on screen a true display value, so its
     colour is the one the colour rule gives it; the coarsest level fits in ``top`` pixels.
+    Only the last two axes (H, W) are thinned: a stack keeps every slice on every level.
     """
     levels = [base]
     step = 2
-    while max(levels[-1].shape) > top:
-        levels.append(base[::step, ::step])
+    while max(levels[-1].shape[-2:]) > top:
+        levels.append(base[..., ::step, ::step])
         step *= 2
     return levels
 
@@ -404,13 +483,18 @@ def pyramid(base: da.Array, top: int = PYRAMID_TOP) -> list[da.Array]:
 def overview(levels: list[da.Array], side: int | None = None) -> list[Any]:
     """Return the pyramid with its levels of at most ``side`` pixels computed, in one pass.
 
-    ``side`` defaults to :data:`OVERVIEW_SIDE`.
+    ``side`` defaults to :data:`OVERVIEW_SIDE`; a stack's level is computed when all its
+    slices together hold at most ``side``² pixels.
 
     The whole-image views (the first picture, the thumbnail, zooming out) then cost nothing
     and need no cache; the finer levels stay lazy and are computed where the view is.
     """
     side = OVERVIEW_SIDE if side is None else side
-    small = [i for i, level in enumerate(levels) if i > 0 and max(level.shape) <= side]
+    small = [
+        i
+        for i, level in enumerate(levels)  # a stack's level: at most side² pixels in all
+        if i > 0 and max(level.shape[-2:]) <= side and level.size <= side * side
+    ]
     if not small:
         return list(levels)
     found = compute([levels[i] for i in small], [levels[0]], "drawing the overview")
@@ -432,26 +516,42 @@ class LazyField:
     mask : array-like
         The mask exactly as given.
     gray : dask.array.Array
-        The mask reduced to 2-D (never computed whole; a click reads one element).
-    data_range : (float, float) or None
-        Exact finite min and max of gray; None when nothing is finite.
-    all_finite : bool
-        Whether gray has no NaN and no inf.
-    counts : dict
-        ``count``, ``finite``, ``nan``, ``posinf``, ``neginf``.
+        The mask reduced to 2-D, or an (…, H, W) stack (never computed whole; a click reads
+        one element).
+    measured : Measured
+        What the pass over the chunks found (range, counts, positives, finite slices).
     blur_ksize : (int, int) or None
         The display blur (a ``blur_function`` cannot be applied chunk by chunk).
     """
 
     mask: Any
     gray: da.Array
-    data_range: tuple[float, float] | None
-    all_finite: bool
-    counts: dict[str, int]
+    measured: Measured
     blur_ksize: tuple[int, int] | None
-    _percentiles: dict[float, float] = field(default_factory=dict, repr=False)
+    _percentiles: dict[tuple[bool, float], float] = field(default_factory=dict, repr=False)
 
     lazy = True
+
+    @property
+    def data_range(self) -> tuple[float, float] | None:
+        """Exact finite min and max of gray; None when nothing is finite."""
+        return self.measured.data_range
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``count``, ``finite``, ``nan``, ``posinf``, ``neginf`` of gray."""
+        return self.measured.counts
+
+    @property
+    def all_finite(self) -> bool:
+        """Whether gray has no NaN and no inf."""
+        return self.counts["finite"] == self.counts["count"]
+
+    @property
+    def positive_range(self) -> tuple[float, float] | None:
+        """Min and max of the positive finite values of gray (None: there is none)."""
+        low, rng = self.measured.positive_min, self.data_range
+        return None if low is None or rng is None else (low, rng[1])
 
     @property
     def scale(self) -> float:
@@ -460,12 +560,12 @@ class LazyField:
 
     @property
     def stack_shape(self) -> tuple[int, ...]:
-        """The stack axes' shape: () (lazy stacks are not supported yet)."""
-        return ()
+        """The shape of the stack axes (before the last two); () for a 2-D mask."""
+        return tuple(int(n) for n in self.gray.shape[:-2])
 
     @property
     def plane_shape(self) -> tuple[int, int]:
-        """The (H, W) of the mask."""
+        """(H, W) of the mask's 2-D picture (of each slice for a stack)."""
         return int(self.gray.shape[-2]), int(self.gray.shape[-1])
 
     @cached_property
@@ -475,7 +575,13 @@ class LazyField:
             import dask.array as da
 
             return da.full(self.gray.shape, np.nan, np.float32, chunks=self.gray.chunks)
-        return display_array(self.gray, self.blur_ksize, self.data_range, self.all_finite)
+        return display_array(
+            self.gray,
+            self.blur_ksize,
+            self.data_range,
+            self.all_finite,
+            self.measured.plane_finite,
+        )
 
     @cached_property
     def display(self) -> list[Any]:
@@ -486,39 +592,78 @@ class LazyField:
         """
         return overview(pyramid(self.display_base))
 
-    def value(self, y: int, x: int) -> float:
-        """Return gray at (y, x), reading one element (straight from a 2-D source, no dask)."""
+    def value(self, index: Sequence[int]) -> float:
+        """Return gray at a full index (…, y, x), reading one element (a plain source: no dask)."""
         import dask.array as da
 
+        at = tuple(int(i) for i in index)
         if self.gray.ndim == len(self.mask.shape) and not isinstance(self.mask, da.Array):
-            return float(np.asarray(self.mask[y : y + 1, x : x + 1]).reshape(()))
-        return float(self.gray[y, x].compute())
+            return float(np.asarray(self.mask[tuple(slice(i, i + 1) for i in at)]).reshape(()))
+        return float(self.gray[at].compute())
 
-    def percentiles(self, qs: Sequence[float]) -> dict[float, float]:
-        """Return these percentiles of the finite values (exact; computed once each)."""
-        missing = [q for q in qs if q not in self._percentiles]
-        if missing and self.data_range is not None:
-            self._percentiles.update(
-                percentiles_of(self.gray, missing, self.data_range, self.counts["finite"])
-            )
-        return {q: self._percentiles[q] for q in qs}
+    def percentiles(self, qs: Sequence[float], positive: bool = False) -> dict[float, float]:
+        """Return these percentiles of the finite values (exact; computed once each).
+
+        With ``positive``, of the positive finite values (the log norm's).
+        """
+        missing = [q for q in qs if (positive, q) not in self._percentiles]
+        rng = self.positive_range if positive else self.data_range
+        if missing and rng is not None:
+            n = self.measured.n_positive if positive else self.counts["finite"]
+            found = percentiles_of(self.gray, missing, rng, n)
+            self._percentiles.update({(positive, q): v for q, v in found.items()})
+        return {q: self._percentiles[(positive, q)] for q in qs}
 
     def limits(
         self,
         vmin: float | None,
         vmax: float | None,
         percentiles: tuple[float, float] = (0.0, 100.0),
+        norm: Norm = LINEAR,
     ) -> tuple[float, float] | None:
-        """Return the limits actually used with these settings (None: nothing finite)."""
-        robust = self.data_range
-        if robust is not None and percentiles != (0.0, 100.0):
-            wanted = [q for q, end in zip(percentiles, (0.0, 100.0), strict=True) if q != end]
-            found = self.percentiles(wanted)
-            robust = (
-                robust[0] if percentiles[0] == 0 else found[percentiles[0]],
-                robust[1] if percentiles[1] == 100 else found[percentiles[1]],
+        """Return the limits actually used with these settings (None: nothing finite).
+
+        The rules of :meth:`Field.limits <napari_heatmap._field.Field.limits>`, with the
+        percentiles found by passes over the chunks.
+
+        Raises
+        ------
+        ValueError
+            Naming ``norm`` when "log" finds finite values but no positive one, or
+            ``vcenter`` when it is not strictly between the limits.
+        """
+        from ._field import _centred
+
+        if norm.kind == "log":
+            robust = self._positive_robust_range(percentiles)
+        else:
+            robust = self.data_range
+            if robust is not None and percentiles != (0.0, 100.0):
+                wanted = [q for q, end in zip(percentiles, (0.0, 100.0), strict=True) if q != end]
+                found = self.percentiles(wanted)
+                robust = (
+                    robust[0] if percentiles[0] == 0 else found[percentiles[0]],
+                    robust[1] if percentiles[1] == 100 else found[percentiles[1]],
+                )
+        limits = pl.infer_limits(robust, vmin, vmax)
+        if norm.kind == "centered" and limits is not None:
+            limits = _centred(limits, norm.vcenter, vmin is None and vmax is None)
+        return limits
+
+    def _positive_robust_range(
+        self, percentiles: tuple[float, float]
+    ) -> tuple[float, float] | None:
+        if self.data_range is None:
+            return None
+        if self.positive_range is None:
+            raise ValueError(
+                "norm='log' needs positive values, and heatmap_mask has none (its finite "
+                f"range is {self.data_range}); choose another norm"
             )
-        return pl.infer_limits(robust, vmin, vmax)
+        if percentiles == (0.0, 100.0):
+            return self.positive_range
+        found = self.percentiles(percentiles, positive=True)
+        return found[percentiles[0]], found[percentiles[1]]
 
     @cached_property
     def stats(self) -> dict[str, float | int | None]:
@@ -545,26 +690,67 @@ class LazyField:
         """Return limits in the display field's units (times :attr:`scale`)."""
         return pl.scaled(limits, self.scale)
 
+    def layer_field(
+        self, norm: Norm, limits: tuple[float, float] | None, threshold: float | None
+    ) -> list[Any]:
+        """Return what the heatmap layer holds: the pyramid of the normed, thresholded display.
+
+        :attr:`display` itself under the linear norm (or vmin == vmax) with no threshold;
+        else every level through the in-memory rule of :meth:`Field.layer_field
+        <napari_heatmap._field.Field.layer_field>`, which is elementwise: the computed
+        levels now, the lazy ones chunk by chunk when napari reads them.
+        """
+        plain = limits is None or norm.linear or pl.is_constant(limits)
+        if plain and threshold is None:
+            return self.display
+        levels = self.display
+        func = functools.partial(_layer_block, norm=norm, limits=limits, threshold=threshold)
+        func = functools.partial(func, plain=plain, scale=self.scale)
+        dtype = np.dtype(levels[0].dtype if plain else np.float32)
+        out: list[Any] = []
+        for level in levels:
+            if isinstance(level, np.ndarray):
+                out.append(func(level))
+            else:
+                meta = np.empty((0,) * level.ndim, dtype)
+                out.append(level.map_blocks(func, dtype=dtype, meta=meta))
+        return out
+
     def histogram(self, bins: int = 128, log: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
         """Return (counts, edges) of the finite values: ``bins`` equal bins, min to max.
 
-        Counted chunk by chunk in one pass (napari's progress), once per ``bins``. ``log``
-        (the log norm, not supported for lazy masks yet) gives None.
+        With ``log``, bins equal in log10 between the positive min and max, over the positive
+        values (None if none). Counted chunk by chunk in one pass (napari's progress), once
+        per ``bins`` and ``log``.
         """
-        if log or self.data_range is None:
-            return None
         from ._field import _spread
 
+        if bins < 1:
+            raise ValueError(f"bins must be a positive int; got {bins!r}")
+        rng = self.positive_range if log else self.data_range
+        if rng is None:
+            return None
+        key = (int(bins), bool(log))
         cache = self.__dict__.setdefault("_histograms", {})
-        if bins not in cache:
-            span = _spread(*self.data_range)
+        if key not in cache:
+            if log:
+                span = _spread(float(np.log10(rng[0])), float(np.log10(rng[1])))
+            else:
+                span = _spread(*rng)
 
             def count(block: np.ndarray) -> np.ndarray:
-                return np.histogram(_finite(block), bins=bins, range=span)[0]
+                values = _finite(block)
+                if log:  # as in memory: log10 of the positive values, in float64
+                    values = np.log10(values[values > 0], dtype=np.float64)
+                return np.histogram(values, bins=bins, range=span)[0]
 
             counts = np.sum(scan(self.gray, count, "histogram"), axis=0).astype(np.int64)
-            cache[bins] = (counts, np.histogram_bin_edges([], bins=bins, range=span))
-        out: tuple[np.ndarray, np.ndarray] = cache[bins]
+            # the edges in the type NumPy bins the values in, as the in-memory histogram's
+            kind = np.float64 if log else _finite(np.empty(0, self.gray.dtype)).dtype
+            edges = np.histogram_bin_edges(np.empty(0, kind), bins=bins, range=span)
+            edges = edges.astype(np.float64)
+            cache[key] = (counts, 10.0**edges if log else edges)
+        out: tuple[np.ndarray, np.ndarray] = cache[key]
         return out
 
     def reblurred(
@@ -572,19 +758,53 @@ class LazyField:
     ) -> LazyField:
         """Return this field with another display blur (nothing is read now)."""
         _refuse_blur_function(blur_function)
-        out = LazyField(
-            self.mask, self.gray, self.data_range, self.all_finite, self.counts, blur_ksize
-        )
+        out = LazyField(self.mask, self.gray, self.measured, blur_ksize)
         out._percentiles.update(self._percentiles)
-        if "stats" in self.__dict__:
-            out.__dict__["stats"] = self.__dict__["stats"]
+        for name in ("stats", "_histograms"):
+            if name in self.__dict__:
+                out.__dict__[name] = self.__dict__[name]
         return out
 
     def rgba(
-        self, limits: tuple[float, float] | None, colormap: object, transparent_low: bool
+        self,
+        limits: tuple[float, float] | None,
+        colormap: object,
+        transparent_low: bool,
+        *,
+        norm: Norm = LINEAR,
+        threshold: float | None = None,
     ) -> da.Array:
-        """Return the picture, lazily: an (H, W, 4) uint8 dask array coloured by chunks."""
-        return lazy_rgba(self.display_base, self.display_limits(limits), colormap, transparent_low)
+        """Return the picture, lazily: an (…, H, W, 4) uint8 dask array coloured by chunks."""
+        return lazy_rgba(
+            self.display_base,
+            limits,
+            colormap,
+            transparent_low,
+            norm=norm,
+            threshold=threshold,
+            scale=self.scale,
+        )
+
+
+def _layer_block(
+    d: np.ndarray,
+    *,
+    norm: Norm,
+    limits: tuple[float, float] | None,
+    threshold: float | None,
+    plain: bool,
+    scale: float,
+) -> np.ndarray:
+    """Return the layer field of display values ``d``: the steps of ``Field.layer_field``."""
+    if plain:
+        out = d.copy()
+    else:
+        assert limits is not None
+        out = norm.layer_field(d if scale == 1.0 else d / scale, limits)
+    if threshold is not None:
+        with np.errstate(invalid="ignore"):
+            out[d < threshold * scale] = np.nan
+    return out
 
 
 def _refuse_blur_function(blur_function: object) -> None:
@@ -596,20 +816,23 @@ def _refuse_blur_function(blur_function: object) -> None:
 
 
 def prepare_lazy(
-    mask: Any, blur_ksize: tuple[int, int] | None, blur_function: pl.BlurFunction | None
+    mask: Any,
+    blur_ksize: tuple[int, int] | None,
+    blur_function: pl.BlurFunction | None,
+    stack: bool = False,
 ) -> LazyField:
     """Reduce and measure a lazy mask (one pass over its chunks); the blur stays lazy.
+
+    ``stack`` reads an (…, H, W) mask as a stack of 2-D slices (behaviour §12).
 
     Raises
     ------
     TypeError, ValueError
         Naming ``heatmap_mask`` (a bad mask) or ``blur_function`` (given: refused).
     """
-    gray = reduce_lazy(mask)
+    gray = reduce_lazy(mask, stack)
     _refuse_blur_function(blur_function)
-    data_range, counts = measure(gray)
-    all_finite = counts["finite"] == counts["count"]
-    return LazyField(mask, gray, data_range, all_finite, counts, blur_ksize)
+    return LazyField(mask, gray, measure(gray), blur_ksize)
 
 
 def lazy_rgba(
@@ -617,14 +840,23 @@ def lazy_rgba(
     limits: tuple[float, float] | None,
     colormap: object,
     transparent_low: bool,
+    *,
+    norm: Norm = LINEAR,
+    threshold: float | None = None,
+    scale: float = 1.0,
 ) -> da.Array:
-    """Colour a lazy display field chunk by chunk with the one colour rule (§2.4-§2.5)."""
+    """Colour a lazy display field chunk by chunk with the one colour rule (§2.4-§2.5, §11).
+
+    The arguments are those of :func:`_pipeline.rgba_from_display`, which colours each chunk.
+    """
     from ._colormaps import choose_colormap
 
     choice = choose_colormap(colormap)
 
     def block(chunk: np.ndarray) -> np.ndarray:
-        return pl.rgba_from_display(chunk, limits, choice, transparent_low)
+        return pl.rgba_from_display(
+            chunk, limits, choice, transparent_low, norm=norm, threshold=threshold, scale=scale
+        )
 
     import dask.array as da
 
@@ -632,37 +864,7 @@ def lazy_rgba(
         block,
         display,
         dtype=np.uint8,
-        new_axis=2,
+        new_axis=display.ndim,
         chunks=(*display.chunks, (4,)),
-        meta=np.empty((0, 0, 0), np.uint8),
+        meta=np.empty((0,) * (display.ndim + 1), np.uint8),
     )
-
-
-def mask_to_rgba_lazy(
-    mask: Any,
-    colormap: object,
-    transparent_low: bool,
-    vmin: float | None,
-    vmax: float | None,
-    blur_ksize: tuple[int, int] | None,
-    blur_function: pl.BlurFunction | None,
-    percentiles: tuple[float, float],
-) -> da.Array:
-    """:func:`~napari_heatmap.mask_to_rgba` of a lazy mask: a lazy (H, W, 4) uint8 result.
-
-    The limits are measured now (a pass over the chunks, more for percentiles); the blur and
-    the colours are computed when the result is, chunk by chunk (``.to_zarr``, ``.store``).
-    """
-    from ._colormaps import choose_colormap
-
-    choice = choose_colormap(colormap)
-    if not isinstance(transparent_low, bool | np.bool_):
-        raise TypeError(f"transparent_low must be True or False; got {transparent_low!r}")
-    lo = pl.validate_limit("vmin", vmin)
-    hi = pl.validate_limit("vmax", vmax)
-    ksize = pl.validate_blur_ksize(blur_ksize)
-    func = pl.validate_blur_function(blur_function)
-    pcts = pl.validate_percentiles(percentiles)
-    lazy_field = prepare_lazy(mask, ksize, func)
-    limits = lazy_field.limits(lo, hi, pcts)
-    return lazy_field.rgba(limits, choice, bool(transparent_low))

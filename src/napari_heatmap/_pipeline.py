@@ -739,22 +739,12 @@ def mask_to_rgba(
         (dask, zarr: §13) a dask array, computed chunk by chunk when it is (e.g.
         ``.to_zarr(path)``).
     """
-    from ._field import Field, prepare
-    from ._lazy import is_lazy, mask_to_rgba_lazy
+    from ._field import prepare
+    from ._lazy import LazyField
     from ._settings import Settings
 
     if not isinstance(stack, bool | np.bool_):
         raise TypeError(f"stack must be True or False; got {stack!r}")
-    if is_lazy(mask):
-        if norm != "linear" or threshold is not None or stack:
-            raise ValueError(
-                "norm, threshold and stack are not supported for lazy (dask, zarr) masks yet; "
-                f"got norm={norm!r}, threshold={threshold!r}, stack={stack!r}"
-            )
-        lazy: Any = mask_to_rgba_lazy(
-            mask, colormap, transparent_low, vmin, vmax, blur_ksize, blur_function, percentiles
-        )
-        return lazy
     choice = choose_colormap(colormap)  # validates the colormap before any work
     s = Settings(colormap=choice).replace(
         transparent_low=transparent_low,
@@ -769,11 +759,15 @@ def mask_to_rgba(
         threshold=threshold,
     )
     field = prepare(mask, s.blur_ksize, s.blur_function, bool(stack))
-    assert isinstance(field, Field)  # lazy masks went their own way above
     message = ambiguous_mask_message(mask, bool(stack))
     if message is not None:  # read as H×W×C, as without stacks; but probably a stack
         warnings.warn(message, UserWarning, stacklevel=2)
     limits = field.limits(s.vmin, s.vmax, s.percentiles, s.norm_spec)
+    if isinstance(field, LazyField):  # §13: a lazy picture, coloured chunk by chunk
+        lazy: Any = field.rgba(
+            limits, choice, s.transparent_low, norm=s.norm_spec, threshold=s.threshold
+        )
+        return lazy
     return rgba_from_display(
         field.display,
         limits,
