@@ -8,6 +8,7 @@ on screen always come from the same steps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -16,7 +17,8 @@ import numpy as np
 
 from . import _pipeline as pl
 from ._lazy import LazyField, is_lazy, prepare_lazy
-from ._norms import LINEAR, Norm
+from ._limits import NormLimits
+from ._norms import Norm
 
 __all__ = ["STAT_PERCENTILES", "AnyField", "Field", "prepare"]
 
@@ -25,7 +27,7 @@ STAT_PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
 
 
 @dataclass(frozen=True)
-class Field:
+class Field(NormLimits):
     """A prepared mask.
 
     Attributes
@@ -64,55 +66,10 @@ class Field:
         """The power of two the display field holds the data at (1.0 for ordinary data)."""
         return pl.display_scale(self.data_range)
 
-    def limits(
-        self,
-        vmin: float | None,
-        vmax: float | None,
-        percentiles: tuple[float, float] = (0.0, 100.0),
-        norm: Norm = LINEAR,
-    ) -> tuple[float, float] | None:
-        """Return the limits actually used with these settings (None: nothing finite).
-
-        A None limit is the ``percentiles`` of the finite values (their min / max for
-        (0, 100)); the values are sorted once per mask, so a new percentile costs O(1).
-        Under ``norm`` "log" only the positive values count; under "centered" two inferred
-        limits are made symmetric about ``vcenter`` (behaviour §11).
-
-        Raises
-        ------
-        ValueError
-            Naming ``norm`` when "log" finds finite values but no positive one, or
-            ``vcenter`` when it is not strictly between the limits.
-        """
-        if norm.kind == "log":
-            robust = self._positive_robust_range(percentiles)
-        else:
-            robust = self.data_range
-            if robust is not None and percentiles != (0.0, 100.0):
-                robust = pl.robust_range(
-                    self.gray, self.data_range, percentiles, self.sorted_values
-                )
-        limits = pl.infer_limits(robust, vmin, vmax)
-        if norm.kind == "centered" and limits is not None:
-            limits = _centred(limits, norm.vcenter, vmin is None and vmax is None)
-        return limits
-
-    def _positive_robust_range(
-        self, percentiles: tuple[float, float]
-    ) -> tuple[float, float] | None:
-        if self.data_range is None:
-            return None
-        if self.positive_range is None:
-            raise ValueError(
-                "norm='log' needs positive values, and heatmap_mask has none (its finite "
-                f"range is {self.data_range}); choose another norm"
-            )
-        if percentiles == (0.0, 100.0):
-            return self.positive_range
-        values = self.sorted_values[self._first_positive :]
-        lo = pl.percentile_of_sorted(values, percentiles[0])
-        hi = pl.percentile_of_sorted(values, percentiles[1])
-        return lo, hi
+    def _percentiles_of(self, qs: Sequence[float], positive: bool) -> dict[float, float]:
+        """Return these percentiles of the (positive) finite values: O(1) once sorted."""
+        values = self.sorted_values[self._first_positive :] if positive else self.sorted_values
+        return {q: pl.percentile_of_sorted(values, q) for q in qs}
 
     @cached_property
     def _first_positive(self) -> int:
@@ -244,22 +201,6 @@ def prepare(
     data_range, all_finite = pl.finite_stats(gray)
     display = pl.display_field(gray, blur_ksize, blur_function, data_range, all_finite)
     return Field(mask, gray, data_range, all_finite, display)
-
-
-def _centred(
-    limits: tuple[float, float], vcenter: float, both_inferred: bool
-) -> tuple[float, float]:
-    """Apply the "centered" norm's rules to limits (behaviour §11)."""
-    lo, hi = limits
-    if both_inferred:
-        reach = max(vcenter - lo, hi - vcenter)
-        lo, hi = vcenter - reach, vcenter + reach
-    if lo == hi or lo < vcenter < hi:
-        return lo, hi
-    raise ValueError(
-        f"norm='centered' needs vmin < vcenter < vmax; got vmin={lo!r}, vcenter={vcenter!r}, "
-        f"vmax={hi!r} (set vcenter between the limits, or the limits around it)"
-    )
 
 
 def _histogram(field: Field, bins: int, log: bool) -> tuple[np.ndarray, np.ndarray] | None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _pipeline as pl
+from ._limits import NormLimits
 from ._norms import LINEAR, Norm
 
 if TYPE_CHECKING:
@@ -508,7 +509,7 @@ def overview(levels: list[da.Array], side: int | None = None) -> list[Any]:
 
 
 @dataclass(frozen=True, eq=False)
-class LazyField:
+class LazyField(NormLimits):
     """A prepared lazy mask: what the controller uses of a :class:`~napari_heatmap._field.Field`.
 
     Attributes
@@ -614,56 +615,9 @@ class LazyField:
             self._percentiles.update({(positive, q): v for q, v in found.items()})
         return {q: self._percentiles[(positive, q)] for q in qs}
 
-    def limits(
-        self,
-        vmin: float | None,
-        vmax: float | None,
-        percentiles: tuple[float, float] = (0.0, 100.0),
-        norm: Norm = LINEAR,
-    ) -> tuple[float, float] | None:
-        """Return the limits actually used with these settings (None: nothing finite).
-
-        The rules of :meth:`Field.limits <napari_heatmap._field.Field.limits>`, with the
-        percentiles found by passes over the chunks.
-
-        Raises
-        ------
-        ValueError
-            Naming ``norm`` when "log" finds finite values but no positive one, or
-            ``vcenter`` when it is not strictly between the limits.
-        """
-        from ._field import _centred
-
-        if norm.kind == "log":
-            robust = self._positive_robust_range(percentiles)
-        else:
-            robust = self.data_range
-            if robust is not None and percentiles != (0.0, 100.0):
-                wanted = [q for q, end in zip(percentiles, (0.0, 100.0), strict=True) if q != end]
-                found = self.percentiles(wanted)
-                robust = (
-                    robust[0] if percentiles[0] == 0 else found[percentiles[0]],
-                    robust[1] if percentiles[1] == 100 else found[percentiles[1]],
-                )
-        limits = pl.infer_limits(robust, vmin, vmax)
-        if norm.kind == "centered" and limits is not None:
-            limits = _centred(limits, norm.vcenter, vmin is None and vmax is None)
-        return limits
-
-    def _positive_robust_range(
-        self, percentiles: tuple[float, float]
-    ) -> tuple[float, float] | None:
-        if self.data_range is None:
-            return None
-        if self.positive_range is None:
-            raise ValueError(
-                "norm='log' needs positive values, and heatmap_mask has none (its finite "
-                f"range is {self.data_range}); choose another norm"
-            )
-        if percentiles == (0.0, 100.0):
-            return self.positive_range
-        found = self.percentiles(percentiles, positive=True)
-        return found[percentiles[0]], found[percentiles[1]]
+    def _percentiles_of(self, qs: Sequence[float], positive: bool) -> dict[float, float]:
+        """Return these percentiles, found by passes over the chunks (see :meth:`percentiles`)."""
+        return self.percentiles(qs, positive=positive)
 
     @cached_property
     def stats(self) -> dict[str, float | int | None]:
