@@ -341,3 +341,17 @@ def test_heatmap_to_rgba_of_a_lazy_mask_is_the_in_memory_picture(viewer):
     hm = Heatmap(heatmap_mask=da.from_array(m, chunks=32), viewer=viewer, vmin=-1)
     memory = Heatmap(heatmap_mask=m, viewer=viewer, vmin=-1)
     np.testing.assert_array_equal(hm.to_rgba().compute(), memory.to_rgba())
+
+
+def test_colours_of_a_lazy_heatmap_colours_the_values_given(viewer):
+    """The dock's legend and histogram ask for a few colours: not the lazy picture."""
+    mask = da.from_array(np.linspace(1.0, 100.0, 64 * 64).reshape(64, 64), chunks=16)
+    hm = Heatmap(heatmap_mask=mask, viewer=viewer, norm="log", threshold=5.0)
+    values = np.array([0.5, 4.0, 10.0, 100.0])
+    in_memory = Heatmap(
+        heatmap_mask=mask.compute(), viewer=viewer, norm="log", threshold=5.0
+    ).colours_of(values)
+    got = hm.colours_of(values)
+    assert isinstance(got, np.ndarray) and got.shape == (4, 4)
+    np.testing.assert_array_equal(got, in_memory)
+    assert (got[:2, 3] == 0).all() and (got[2:, 3] == 255).all()

@@ -128,3 +128,33 @@ def test_a_lazy_stack_under_the_log_norm_follows_the_slider_and_clicks_exactly(s
         assert value == float(mask[step, y, x])
         assert hm.click_index == (step, y, x)
     assert len(calls) == 3
+
+
+def test_the_dock_shows_a_lazy_stack_under_a_norm(make_napari_viewer, qtbot):
+    from napari_heatmap import HeatmapWidget
+
+    viewer = make_napari_viewer(strict_qt="raise")
+    rng = np.random.default_rng(3)
+    data = (rng.random((3, 96, 128)) * 100).astype(np.float32)
+    hm = Heatmap(
+        heatmap_mask=da.from_array(data, chunks=(1, 32, 32)),
+        stack=True,
+        viewer=viewer,
+        norm="log",
+        threshold=20.0,
+    )
+    widget = HeatmapWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.bind(hm)
+    view = widget.histogram_panel.view
+    qtbot.waitUntil(lambda: view.has_data, timeout=10_000)
+    counts, edges = hm.histogram(len(view.counts))
+    np.testing.assert_array_equal(view.counts, counts)
+    centres = np.sqrt(edges[:-1] * edges[1:])  # the log axis: geometric centres
+    np.testing.assert_array_equal(view.colours, hm.colours_of(centres))
+    assert "mean" in widget.statistics.value
+    widget.norm.value = "symlog"  # the dock drives the lazy heatmap
+    assert hm.norm == "symlog"
+    viewer.dims.set_current_step(0, 2)
+    hm.click_at((10.0, 20.0))
+    assert widget.click_readout.value.startswith("slice 2: y=10, x=20")

@@ -852,6 +852,15 @@ class Heatmap:
         """
         if self._field is None:
             raise ValueError("to_rgba: there is no heatmap_mask")
+        if isinstance(self._field, LazyField):  # a lazy picture, coloured chunk by chunk
+            s = self._settings
+            return self._field.rgba(
+                self._limits,
+                s.colormap,
+                s.transparent_low,
+                norm=s.norm_spec,
+                threshold=s.threshold,
+            )
         return self._colour(self._field.display, self._field.scale)
 
     def colours_of(self, values: Any) -> np.ndarray:
@@ -878,16 +887,8 @@ class Heatmap:
             return None
         return self._field.histogram(int(bins), log=self._settings.norm == "log")
 
-    def _colour(self, display: Any, scale: float) -> Any:
+    def _colour(self, display: np.ndarray, scale: float) -> np.ndarray:
         s = self._settings
-        if isinstance(self._field, LazyField):  # a lazy picture, coloured chunk by chunk
-            return self._field.rgba(
-                self._limits,
-                s.colormap,
-                s.transparent_low,
-                norm=s.norm_spec,
-                threshold=s.threshold,
-            )
         return pl.rgba_from_display(
             display,
             self._limits,
