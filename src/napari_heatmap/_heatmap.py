@@ -382,13 +382,13 @@ class Heatmap:
     blur_ksize = _Setting("Gaussian blur kernel (odd ints), or None for no blur.")
     blur_function = _Setting("Custom blur function (wins over :attr:`blur_ksize`), or None.")
     width = _Setting("Frame width in world units (None: natural size).")
+    height = _Setting("Frame height in world units (None: natural size).")
     norm = _Setting(
         'How values become colours: "linear", "log", "symlog" or "centered" (behaviour §11).'
     )
     linthresh = _Setting('The "symlog" norm\'s linear range around 0 (> 0).')
     vcenter = _Setting('The "centered" norm\'s centre.')
     threshold = _Setting("Display values below it are transparent (None: no threshold).")
-    height = _Setting("Frame height in world units (None: natural size).")
 
     @property
     def heatmap_mask(self) -> Any:
