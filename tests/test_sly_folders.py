@@ -148,3 +148,30 @@ def test_dataset_with_own_and_nested_annotations_counts_both(project):
         ("ds1/child", "c.jpg"),
         ("ds1/child/deep", "d"),
     ]
+
+
+def test_a_file_linked_into_another_dataset_counts_once_and_a_linked_folder_too(tmp_path):
+    root = tmp_path / "proj"
+    put(root / "meta.json", META)
+    put(root / "ds1" / "ann" / "a.json", ann_json())
+    put(root / "ds1" / "ann" / "b.json", ann_json())
+    (root / "ds2" / "ann").mkdir(parents=True)
+    (root / "ds2" / "ann" / "same.json").symlink_to(root / "ds1" / "ann" / "a.json")
+    put(root / "ds2" / "ann" / "own.json", ann_json())
+    (root / "ds3").mkdir()
+    (root / "ds3" / "ann").symlink_to(root / "ds1" / "ann")  # a whole ann/ folder, again
+    found = [(i.dataset, i.name) for i in find_annotations(root).items]
+    assert found == [("ds1", "a"), ("ds1", "b"), ("ds2", "own")]
+    assert density_map(root)[1, 1] == 3
+
+
+def test_a_folder_is_listed_once_per_density(project, monkeypatch):
+    import napari_heatmap.supervisely._sources as sources
+
+    calls = []
+    real = sources.find_annotations
+    monkeypatch.setattr(sources, "find_annotations", lambda p: calls.append(p) or real(p))
+    assert density_map(project)[1, 1] == 5
+    assert calls == [project]
+    layout = find_annotations(project)  # a layout found before stands for its files
+    np.testing.assert_array_equal(density_map([layout]), density_map(project))

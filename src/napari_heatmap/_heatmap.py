@@ -705,7 +705,7 @@ class Heatmap:
         s = self._settings
         w = None if s.width is None else int(round(s.width))
         h = None if s.height is None else int(round(s.height))
-        sources = annotation_sources(anns)
+        sources = annotation_sources(anns, layouts=True)  # each folder listed once
         if not stack:
             grid = density_map(
                 sources, width=w, height=h, object_name=object_name, progress=density_progress

@@ -36,11 +36,11 @@ import numpy as np
 
 from ._annotation import Annotation, annotation_from_any, read_annotation_file, read_image_size
 from ._errors import SuperviselyFormatError, SuperviselyWarning
-from ._folders import AnnotationItem
+from ._folders import AnnotationItem, SuperviselyLayout
 from ._loading import ReadReport, failure_line, item_label, plan_layouts
 from ._meta import ProjectMeta, find_meta_for, load_meta
 from ._raster import Partial, check_size, draw_annotation, finish, grid_size
-from ._sources import annotation_sources, folder_layout
+from ._sources import annotation_sources
 
 __all__ = ["SPLIT_EVERY", "Progress", "density_map", "density_stack", "layouts_density"]
 
@@ -139,10 +139,10 @@ class _Metas:
 def _plan(annotations: object, name: str) -> _Plan:
     plan = _Plan()
     metas = _Metas()
-    for position, obj in enumerate(annotation_sources(annotations, name)):
+    for position, obj in enumerate(annotation_sources(annotations, name, layouts=True)):
         index = len(plan.sources)
-        if isinstance(obj, str | os.PathLike) and Path(obj).is_dir():
-            layout = folder_layout(obj, name)
+        if isinstance(obj, SuperviselyLayout):
+            layout = obj
             report = ReadReport()
             pairs = plan_layouts([layout], report)
             root = os.fspath(layout.root)
@@ -579,8 +579,9 @@ def density_map(
     annotations : iterable or single item
         Items accepted by `annotation_from_any` (parsed annotations, JSON dicts, paths to
         annotation files with the meta found by walking up, objects with ``to_json()``) and
-        paths of dataset or project folders, which stand for all their annotation files; one
-        item alone counts as a list of one. A file inside a folder that cannot be read is
+        paths of dataset or project folders (or the `SuperviselyLayout` `find_annotations`
+        found there), which stand for all their annotation files; one item alone counts as a
+        list of one. A file inside a folder that cannot be read is
         skipped with a `SuperviselyWarning` (like the napari reader); a broken file given by
         name raises. Each project's meta is read once.
     size : tuple of int, optional

@@ -85,11 +85,28 @@ def is_supervisely_json(path: str | os.PathLike[str]) -> bool:
     return sniff_kind(path) is not None
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".")
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """List the entries of `folder` in name order (as ``sorted(folder.iterdir())`` does)."""
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: e.name)
 
 
-def _dataset_items(folder: Path, dataset: str) -> list[AnnotationItem]:
+def _real_of(entry: os.DirEntry[str], real_folder: str) -> str:
+    """Return the real path of an entry: `real_folder` joined with its name, unless a symlink.
+
+    The same as ``os.path.realpath(entry.path)`` (a path resolves component by component), at
+    the cost of one ``realpath`` per folder rather than one per file.
+    """
+    if entry.is_symlink():
+        return os.path.realpath(entry.path)
+    return os.path.join(real_folder, entry.name)
+
+
+#: An annotation item and the real path of its file (what `_once` compares).
+_Found = tuple[AnnotationItem, str]
+
+
+def _dataset_items(folder: Path, dataset: str) -> list[_Found]:
     """Annotations of one dataset folder, paired with images of ``img/``.
 
     When ``img/`` holds images only their annotations count (as in the SDK); an image without
@@ -98,22 +115,28 @@ def _dataset_items(folder: Path, dataset: str) -> list[AnnotationItem]:
     ann_dir, img_dir = folder / "ann", folder / "img"
     if not ann_dir.is_dir():
         return []
+    anns = [e for e in _entries(ann_dir) if e.is_file()]
+    real_dir = os.path.realpath(ann_dir)
     images = (
-        sorted(p for p in img_dir.iterdir() if p.is_file() and _visible(p))
+        [Path(e.path) for e in _entries(img_dir) if e.is_file() and not e.name.startswith(".")]
         if img_dir.is_dir()
         else []
     )
     if not images:
         return [
-            AnnotationItem(p, None, dataset, p.name[: -len(".json")])
-            for p in sorted(ann_dir.iterdir())
-            if p.is_file() and _visible(p) and p.suffix.lower() == ".json"
+            (AnnotationItem(Path(e.path), None, dataset, e.name[: -len(".json")]), real)
+            for e in anns
+            if not e.name.startswith(".") and e.name.lower().endswith(".json")
+            for real in (_real_of(e, real_dir),)
         ]
+    by_name = {e.name: e for e in anns}
     items = []
     for image in images:
-        for candidate in (ann_dir / f"{image.name}.json", ann_dir / f"{image.stem}.json"):
-            if candidate.is_file():
-                items.append(AnnotationItem(candidate, image, dataset, image.name))
+        for candidate in (f"{image.name}.json", f"{image.stem}.json"):
+            entry = by_name.get(candidate)
+            if entry is not None:
+                item = AnnotationItem(ann_dir / candidate, image, dataset, image.name)
+                items.append((item, _real_of(entry, real_dir)))
                 break
     return items
 
@@ -130,10 +153,15 @@ def _datasets(folder: Path, prefix: str, seen: set[str]) -> list[tuple[Path, str
     holds the real paths of the folders visited so far.
     """
     out = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p)):
-        if sub.name in SERVICE_FOLDERS or _real(sub) in seen:
+    real_folder = _real(folder)
+    for entry in _entries(folder):
+        if not entry.is_dir() or entry.name.startswith(".") or entry.name in SERVICE_FOLDERS:
             continue
-        seen.add(_real(sub))
+        real = _real_of(entry, real_folder)
+        if real in seen:
+            continue
+        seen.add(real)
+        sub = Path(entry.path)
         name = f"{prefix}{sub.name}"
         out.append((sub, name))
         nested = sub / "datasets"
@@ -142,11 +170,11 @@ def _datasets(folder: Path, prefix: str, seen: set[str]) -> list[tuple[Path, str
     return out
 
 
-def _once(items: list[AnnotationItem]) -> list[AnnotationItem]:
+def _once(found: list[_Found]) -> list[AnnotationItem]:
     """Keep the first item of each annotation file (by real path): every file counts once."""
     unique: dict[str, AnnotationItem] = {}
-    for item in items:
-        unique.setdefault(_real(item.ann_path), item)
+    for item, real in found:
+        unique.setdefault(real, item)
     return list(unique.values())
 
 
@@ -155,12 +183,12 @@ def _dataset_tree_items(folder: Path) -> list[AnnotationItem]:
 
     A dataset may hold nothing itself and everything in its children.
     """
-    items = _dataset_items(folder, folder.name)
+    found = _dataset_items(folder, folder.name)
     nested = folder / "datasets"
     if nested.is_dir():
         for sub, name in _datasets(nested, f"{folder.name}/", {_real(folder)}):
-            items += _dataset_items(sub, name)
-    return _once(items)
+            found += _dataset_items(sub, name)
+    return _once(found)
 
 
 def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
@@ -205,7 +233,7 @@ def find_annotations(path: str | os.PathLike[str]) -> SuperviselyLayout | None:
     if (p / "ann").is_dir() or (meta is None and (p / "datasets").is_dir()):
         return SuperviselyLayout("dataset", p, find_meta_for(p), _dataset_tree_items(p))
     datasets = _datasets(p, "", {_real(p)})
-    items = _once([item for folder, name in datasets for item in _dataset_items(folder, name)])
+    items = _once([found for folder, name in datasets for found in _dataset_items(folder, name)])
     if meta is None and not items:
         return None
     return SuperviselyLayout("project", p, meta, items)

@@ -20,23 +20,26 @@ __all__ = ["annotation_sources", "folder_layout"]
 
 
 def _is_single(obj: object) -> bool:
-    return isinstance(obj, str | os.PathLike | Mapping | Annotation) or hasattr(obj, "to_json")
+    single = str | os.PathLike | Mapping | Annotation | SuperviselyLayout
+    return isinstance(obj, single) or hasattr(obj, "to_json")
 
 
-def folder_layout(item: str | os.PathLike[str], name: str) -> SuperviselyLayout:
+def folder_layout(item: str | os.PathLike[str] | SuperviselyLayout, name: str) -> SuperviselyLayout:
     """Return the layout of a folder given as `name`; ValueError when it has no annotations."""
-    layout = find_annotations(item)
+    layout = item if isinstance(item, SuperviselyLayout) else find_annotations(item)
     if layout is None or not layout.items:
-        raise ValueError(f"{name}: {os.fspath(item)!r} holds no Supervisely annotations")
+        where = layout.root if isinstance(item, SuperviselyLayout) else item
+        raise ValueError(f"{name}: {os.fspath(where)!r} holds no Supervisely annotations")
     return layout
 
 
-def annotation_sources(anns: object, name: str = "anns") -> list[Any]:
+def annotation_sources(anns: object, name: str = "anns", *, layouts: bool = False) -> list[Any]:
     """Check what ``set_heatmap_from_annotations`` accepts and return it as a list.
 
     A single path, dict or annotation object counts as a list of one. Folders are checked
-    (they must hold Supervisely annotations) and kept as folders: `density_map` reads their
-    files, skipping broken ones.
+    (they must hold Supervisely annotations) and kept as folders, or given as the layout
+    found there (`layouts`): `density_map` reads their files, skipping broken ones, and takes
+    either.
 
     Parameters
     ----------
@@ -45,6 +48,9 @@ def annotation_sources(anns: object, name: str = "anns") -> list[Any]:
         iterable of them.
     name : str
         The parameter name used in error messages.
+    layouts : bool
+        Return each folder as its `SuperviselyLayout` (the files found there), so that the
+        folder is not listed again by whoever reads it.
 
     Returns
     -------
@@ -67,7 +73,11 @@ def annotation_sources(anns: object, name: str = "anns") -> list[Any]:
             f"{name} must be annotations, JSON dicts, paths (files or folders) or a list of "
             f"them; got {type(anns).__name__}"
         )
-    for item in items:
-        if isinstance(item, str | os.PathLike) and Path(item).is_dir():
-            folder_layout(item, name)
+    for i, item in enumerate(items):
+        if isinstance(item, SuperviselyLayout) or (
+            isinstance(item, str | os.PathLike) and Path(item).is_dir()
+        ):
+            layout = folder_layout(item, name)
+            if layouts:
+                items[i] = layout
     return items
