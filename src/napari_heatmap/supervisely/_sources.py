@@ -26,9 +26,9 @@ def _is_single(obj: object) -> bool:
 
 def folder_layout(item: str | os.PathLike[str] | SuperviselyLayout, name: str) -> SuperviselyLayout:
     """Return the layout of a folder given as `name`; ValueError when it has no annotations."""
+    where = item.root if isinstance(item, SuperviselyLayout) else item
     layout = item if isinstance(item, SuperviselyLayout) else find_annotations(item)
     if layout is None or not layout.items:
-        where = layout.root if isinstance(item, SuperviselyLayout) else item
         raise ValueError(f"{name}: {os.fspath(where)!r} holds no Supervisely annotations")
     return layout
 
