@@ -7,6 +7,7 @@ geometry, several datasets and more batches than workers.
 
 import builtins
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -105,14 +106,17 @@ def test_alpha_masks_agree_within_float32_rounding_and_in_process_equal_serial(a
 def test_a_list_of_files_reads_the_meta_once(whole_project, monkeypatch):
     files = sorted(whole_project.glob("*/ann/*.json"))
     meta_opened = []
-    real_open = builtins.open
 
-    def spy(file, *args, **kwargs):
-        if Path(str(file)).name == "meta.json":
-            meta_opened.append(file)
-        return real_open(file, *args, **kwargs)
+    def spy(real_open):
+        def opened(file, *args, **kwargs):
+            if Path(str(file)).name == "meta.json":
+                meta_opened.append(file)
+            return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", spy)
+        return opened
+
+    monkeypatch.setattr(builtins, "open", spy(builtins.open))
+    monkeypatch.setattr(os, "open", spy(os.open))  # read_json opens with os.open
     quiet_density([str(p) for p in files], batch_size=4, progress=False)
     # found once (its first bytes tell a meta) and loaded once, for 30 files
     assert len(meta_opened) <= 2, meta_opened
@@ -238,3 +242,27 @@ def test_the_streaming_fold_groups_parts_exactly_like_the_tree(n):
         stream.push(i)
         assert sum(len(level) for level in stream.levels) < 4 * 3  # a few parts held
     assert stream.result() == _tree(list(range(n)), nest)
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "threads"])
+def test_a_size_guessed_wrong_from_a_files_first_bytes_is_corrected(tmp_path, scheduler):
+    root = tmp_path / "p"
+    write_random_project(root, 12, np.random.default_rng(5), kinds=WHOLE, n_datasets=1)
+    files = sorted((root / "ds0" / "ann").glob("*.json"))
+    # a "size" nested in a tag before the top-level one: the first bytes say 10x10
+    data = json.loads(files[3].read_text())
+    decoy = {"name": "shot", "value": {"size": {"height": 10, "width": 10}}}
+    tagged = {"tags": [decoy], "size": data["size"], "objects": data["objects"]}
+    files[3].write_text(json.dumps(tagged))
+    # the size after 100 kB of objects: not in the first bytes, the file is read whole
+    data = json.loads(files[7].read_text())
+    filler = [
+        {"classTitle": "point", "description": "x" * 1000, "tags": [], **p}
+        for p in [{"points": {"exterior": [[1, 1]], "interior": []}}] * 100
+    ]
+    files[7].write_text(json.dumps({"objects": data["objects"] + filler, "size": data["size"]}))
+    want, anns = serial(root)
+    got = quiet_density(root, scheduler=scheduler, progress=False)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    assert anns[3].img_size != (10, 10)  # the guess was wrong indeed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from typing import Any
 
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._geometry import crop_geometry, parse_geometry
-from ._jsonio import read_json
+from ._jsonio import read_head, read_json
 from ._meta import GEOMETRY_TYPES, ObjClass, ProjectMeta, default_color, find_meta_for, load_meta
 from ._shapes import Geometry
 
@@ -246,6 +248,29 @@ def read_image_size(path: Path) -> tuple[int, int]:
     if not isinstance(data, Mapping):
         raise SuperviselyFormatError("annotation must be a JSON object", path)
     return _img_size(data, path)
+
+
+#: Bytes at the start of an annotation file where `guess_image_size` looks for the size.
+SIZE_HEAD_BYTES = 1 << 16
+_SIZE_IN_HEAD = re.compile(rb'"size"\s*:\s*(\{[^{}]*\})')
+
+
+def guess_image_size(path: Path) -> tuple[int, int]:
+    """Read an annotation file's image ``(height, width)`` from its first bytes if it can.
+
+    The first ``"size": {...}`` within `SIZE_HEAD_BYTES` bytes (where the Supervisely SDK
+    writes it, before the objects), checked as `read_image_size` checks it; otherwise the file
+    is parsed whole. Only a guess when the file is odd (a ``size`` key nested before the
+    top-level one, a file broken further on): whoever relies on it must check it against the
+    file read whole, as the density's drawing pass does.
+    """
+    try:
+        found = _SIZE_IN_HEAD.search(read_head(path, SIZE_HEAD_BYTES))
+        if found is not None:
+            return _img_size({"size": json.loads(found.group(1))}, path)
+    except (OSError, ValueError, RecursionError):
+        pass  # read whole, which names what is wrong
+    return read_image_size(path)
 
 
 def _meta_of_sdk_annotation(obj: Any) -> ProjectMeta | None:

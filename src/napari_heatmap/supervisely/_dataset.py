@@ -10,9 +10,11 @@ partial sum (a float32 grid) and the partial sums are folded in a fixed tree (ba
 bit for bit, to a serial run wherever every label adds a whole number (float32 sums of whole
 numbers below 2**24 are exact in any order), within float32 rounding for alpha masks.
 
-When the grid follows the mean image size, a first pass reads only the image sizes; a file that
-fails later (a broken object) is dropped from the mean and, if that changes the grid, the
-drawing pass is run again, so the grid is always the one of the files actually drawn.
+When the grid follows the mean image size, a first pass reads only the image sizes, from each
+file's first bytes (`guess_image_size`). The drawing pass reads every file whole: a file that
+fails there (a broken object) is dropped from the mean, a size that was not the file's own is
+corrected, and if that changes the grid the drawing pass is run again, so the grid is always the
+one of the files actually drawn.
 
 Files found in folders that cannot be read are skipped and reported as the reader does
 (`_loading`); a file given by name that cannot be read raises, as in a serial read.
@@ -34,7 +36,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from ._annotation import Annotation, annotation_from_any, read_annotation_file, read_image_size
+from ._annotation import Annotation, annotation_from_any, guess_image_size, read_annotation_file
 from ._errors import SuperviselyFormatError, SuperviselyWarning
 from ._folders import AnnotationItem, SuperviselyLayout
 from ._loading import ReadReport, failure_line, item_label, plan_layouts
@@ -197,7 +199,9 @@ def _fail(out: _BatchResult, src: _Source, exc: Exception) -> None:
 
 
 def _read_sizes(batch: Sequence[_Source], out: _BatchResult | None = None) -> _BatchResult:
-    """Pass 1: the image size of every file of `batch` (JSON parsed, objects not read).
+    """Pass 1: the image size of every file of `batch`, read from the file's first bytes.
+
+    `guess_image_size`: the drawing pass reads every file whole and `_draw` checks the sizes.
 
     Into `out` when given (the in-process path), else into a new result.
     """
@@ -209,7 +213,7 @@ def _read_sizes(batch: Sequence[_Source], out: _BatchResult | None = None) -> _B
             continue
         assert src.path is not None
         try:
-            out.sizes[src.index] = read_image_size(src.path)
+            out.sizes[src.index] = guess_image_size(src.path)
         except (OSError, ValueError) as e:
             _fail(out, src, e)
     return out
@@ -545,14 +549,15 @@ def _draw(
         bar = _NoBar()  # a second drawing (see the module's docstring) is not counted again
         plan.failures.update(out.failures)
         _check_readable(plan)
-        if not out.failures or not sized:
+        if not sized or out.sizes == sized:
             break
-        new = grid_size(
-            [sized[i] for i in sorted(sized) if i not in plan.failures], width=width, height=height
-        )
+        # Files that failed while drawing, or whose size was not the one guessed from their
+        # first bytes, change the mean size: the grid of the files drawn decides.
+        sized = out.sizes
+        new = grid_size([sized[i] for i in sorted(sized)], width=width, height=height)
         if new == shape:
             break
-        shape = new  # the files that failed late changed the mean size: draw again
+        shape = new  # draw again, on the grid of the files drawn
     plan.notes = out.notes
     return out, shape
 

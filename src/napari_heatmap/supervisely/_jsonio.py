@@ -15,11 +15,11 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from ._errors import SuperviselyFormatError
 
-__all__ = ["HEAD_BYTES", "MAX_JSON_BYTES", "read_json", "sniff_kind"]
+__all__ = ["HEAD_BYTES", "MAX_JSON_BYTES", "read_head", "read_json", "sniff_kind"]
 
 #: Refuse JSON files larger than this before reading them (parsed JSON takes ~10x its size).
 MAX_JSON_BYTES = 1 << 30
@@ -52,23 +52,40 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     OSError
         If the file cannot be read.
     """
-    if not stat.S_ISREG(os.stat(path).st_mode):  # opening a FIFO would wait for a writer
-        raise SuperviselyFormatError("not a regular file", path)
-    with open(path, encoding="utf-8-sig") as f:
+    with _open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         if size > MAX_JSON_BYTES:
             raise SuperviselyFormatError(
                 f"the file is {size} bytes, more than the {MAX_JSON_BYTES} bytes read as JSON",
                 path,
             )
-        try:
-            return json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise SuperviselyFormatError(f"not a JSON file ({e})", path) from None
-        except RecursionError:
-            raise SuperviselyFormatError(
-                "not a usable JSON file: nested too deeply to parse", path
-            ) from None
+        raw = f.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SuperviselyFormatError(f"not a JSON file ({e})", path) from None
+    except RecursionError:
+        raise SuperviselyFormatError(
+            "not a usable JSON file: nested too deeply to parse", path
+        ) from None
+
+
+def _open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a regular file for reading; anything else is refused, naming the file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not wait for a writer
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SuperviselyFormatError("not a regular file", path)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_head(path: str | os.PathLike[str], n: int) -> bytes:
+    """Return the first `n` bytes of a regular file (the errors of `read_json`)."""
+    with _open_regular(path) as f:
+        return f.read(n)
 
 
 def _kind_of(data: Any) -> Kind | None:
