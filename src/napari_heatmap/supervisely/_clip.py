@@ -25,7 +25,8 @@ def ring_area(ring: np.ndarray) -> float:
     if len(ring) < 3:
         return 0.0
     x, y = ring[:, 0], ring[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+    x_next, y_next = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))  # np.roll
+    return float(abs(np.dot(x, y_next) - np.dot(y, x_next)) / 2.0)
 
 
 def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -43,7 +44,7 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     numpy.ndarray
         ``(M, 2)`` float64 vertices, possibly fewer than 3 (nothing left).
     """
-    pts = [tuple(p) for p in np.asarray(ring, np.float64)]
+    pts: list[list[float]] = np.asarray(ring, np.float64).tolist()  # Python floats: same sums
     # each edge of the window: (axis, bound, keep values >= bound?)
     for axis, bound, keep_above in (
         (0, 0.0, True),
@@ -58,29 +59,26 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def _clip_half_plane(
-    pts: list[tuple[float, ...]], axis: int, bound: float, keep_above: bool
-) -> list[tuple[float, ...]]:
-    def inside(p: tuple[float, ...]) -> bool:
-        return p[axis] >= bound if keep_above else p[axis] <= bound
-
-    def cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
-        t = (bound - a[axis]) / (b[axis] - a[axis])
-        other = 1 - axis
-        out = [0.0, 0.0]
-        out[axis] = bound
-        out[other] = a[other] + t * (b[other] - a[other])
-        return tuple(out)
-
-    out: list[tuple[float, ...]] = []
-    prev = pts[-1]
-    for cur in pts:
-        if inside(cur):
-            if not inside(prev):
-                out.append(cross(prev, cur))
+    pts: list[list[float]], axis: int, bound: float, keep_above: bool
+) -> list[list[float]]:
+    """One Sutherland-Hodgman step: the ring cut to one side of ``x[axis] = bound``."""
+    values = [p[axis] for p in pts]
+    inside = [v >= bound for v in values] if keep_above else [v <= bound for v in values]
+    if all(inside):
+        return pts
+    other = 1 - axis
+    out: list[list[float]] = []
+    prev, prev_in = pts[-1], inside[-1]
+    for cur, cur_in in zip(pts, inside, strict=True):
+        if cur_in != prev_in:  # the edge crosses the bound
+            t = (bound - prev[axis]) / (cur[axis] - prev[axis])
+            cut = [0.0, 0.0]
+            cut[axis] = bound
+            cut[other] = prev[other] + t * (cur[other] - prev[other])
+            out.append(cut)
+        if cur_in:
             out.append(cur)
-        elif inside(prev):
-            out.append(cross(prev, cur))
-        prev = cur
+        prev, prev_in = cur, cur_in
     return out
 
 
@@ -91,16 +89,16 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
     enters the window. Pieces that shrink to a point are dropped. Like shapely, a vertex is
     added wherever the line crosses itself.
     """
-    pts = _node_self_crossings(np.asarray(points, np.float64))
-    lo = np.array([0.0, 0.0])
-    hi = np.array([width - 1.0, height - 1.0])
-    pieces: list[list[np.ndarray]] = []
+    pts: list[list[float]] = _node_self_crossings(np.asarray(points, np.float64)).tolist()
+    hi = (width - 1.0, height - 1.0)
+    pieces: list[list[list[float]]] = []
     for a, b in itertools.pairwise(pts):
-        seg = _clip_segment(a, b, lo, hi)
+        seg = _clip_segment(a, b, hi)
         if seg is None:
             continue
         q0, q1 = seg
-        if pieces and np.array_equal(pieces[-1][-1], q0):
+        last = pieces[-1][-1] if pieces else None
+        if last is not None and last[0] == q0[0] and last[1] == q0[1]:
             pieces[-1].append(q1)
         else:
             pieces.append([q0, q1])
@@ -210,15 +208,18 @@ def _crossings(
 
 
 def _clip_segment(
-    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Liang-Barsky: the part of segment a-b inside the box, or None (a point counts as None)."""
-    d = b - a
+    a: list[float], b: list[float], hi: tuple[float, float]
+) -> tuple[list[float], list[float]] | None:
+    """Liang-Barsky: the part of segment a-b inside ``[0, hi]``, or None (a point counts as None).
+
+    Plain Python floats: the same IEEE arithmetic as NumPy's, without its per-scalar cost.
+    """
+    d = [b[0] - a[0], b[1] - a[1]]
     t0, t1 = 0.0, 1.0
     for p, q in (
-        (-d[0], a[0] - lo[0]),
+        (-d[0], a[0] - 0.0),
         (d[0], hi[0] - a[0]),
-        (-d[1], a[1] - lo[1]),
+        (-d[1], a[1] - 0.0),
         (d[1], hi[1] - a[1]),
     ):
         if p == 0:
@@ -232,8 +233,8 @@ def _clip_segment(
             t1 = min(t1, t)
         if t0 > t1:
             return None
-    if t0 == t1 and not np.array_equal(a, b):
+    if t0 == t1 and not (a[0] == b[0] and a[1] == b[1]):
         return None
-    q0 = a if t0 == 0.0 else a + t0 * d
-    q1 = b if t1 == 1.0 else a + t1 * d
+    q0 = a if t0 == 0.0 else [a[0] + t0 * d[0], a[1] + t0 * d[1]]
+    q1 = b if t1 == 1.0 else [a[0] + t1 * d[0], a[1] + t1 * d[1]]
     return q0, q1
