@@ -10,6 +10,7 @@ Lines are clipped segment by segment (Liang-Barsky), giving one piece per stretc
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator
 
@@ -159,6 +160,18 @@ def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+#: Up to this many segments, `_candidate_pairs` tests the boxes of every pair at once.
+_FEW_SEGMENTS = 64
+
+
+@functools.lru_cache(maxsize=_FEW_SEGMENTS)
+def _far_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``(i, j)`` with ``j >= i + 2`` of `n` segments (read-only)."""
+    i, j = np.triu_indices(n, 2)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
 def _candidate_pairs(pts: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield blocks of ``(i, j)`` pairs, ``j >= i + 2``, of segments whose boxes touch."""
     lo = np.minimum(pts[:-1], pts[1:])
@@ -166,6 +179,12 @@ def _candidate_pairs(pts: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]
     finite = np.abs(pts[np.isfinite(pts)])
     slack = 1e-9 * (1.0 + (float(finite.max()) if finite.size else 0.0))
     lo, hi = lo - slack, hi + slack  # generous: every candidate is tested exactly anyway
+    if len(lo) <= _FEW_SEGMENTS and finite.size == pts.size:
+        # every pair at once: the same pairs as the sweep below (whose boxes overlap), cheaper
+        i, j = _far_pairs(len(lo))
+        meet = (lo[i] <= hi[j]).all(axis=1) & (lo[j] <= hi[i]).all(axis=1)
+        yield i[meet], j[meet]
+        return
     order = np.argsort(lo[:, 0], kind="stable")
     left = lo[order, 0]
     # segment at sorted position p may meet those at p+1 .. end[p]-1 (their left edges start
@@ -214,6 +233,13 @@ def _clip_segment(
 
     Plain Python floats: the same IEEE arithmetic as NumPy's, without its per-scalar cost.
     """
+    if (
+        0.0 <= a[0] <= hi[0]
+        and 0.0 <= a[1] <= hi[1]
+        and 0.0 <= b[0] <= hi[0]
+        and 0.0 <= b[1] <= hi[1]
+    ):
+        return a, b  # inside: what the loop below gives (t0 = 0, t1 = 1)
     d = [b[0] - a[0], b[1] - a[1]]
     t0, t1 = 0.0, 1.0
     for p, q in (

@@ -9,6 +9,7 @@ leaving and re-entering the image stays one ring joined along the image edge.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any, TypeGuard
@@ -122,13 +123,6 @@ def _bounds(flat: list[int]) -> Bounds:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _union(boxes: list[Bounds]) -> Bounds:
-    if len(boxes) == 1:
-        return boxes[0]
-    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
-    return min(x0s), min(y0s), max(x1s), max(y1s)
-
-
 def _plain_xy(value: Any) -> tuple[int, int] | None:
     """Floored ``(row, col)`` of a plain ``[x, y]`` pair, else ``None`` (see `_xy`)."""
     if type(value) is not list or len(value) != 2:
@@ -190,14 +184,24 @@ def _ring(flat: list[int], what: str) -> list[int]:
     return flat
 
 
-def _polygon(exterior: list[int], interior: list[list[int]]) -> Polygon:
-    rings = [_ring(exterior, "polygon exterior")]
-    rings += [_ring(r, "polygon hole") for r in interior]
-    return Polygon(
-        _array(rings[0]),
-        tuple(_array(r) for r in rings[1:]),
-        _union([_bounds(r) for r in rings]),
-    )
+def _rings(exterior: list[int], interior: list[list[int]]) -> list[list[int]]:
+    """Return the rings of a polygon, exterior first, each padded to 3 vertices (`_ring`)."""
+    return [_ring(exterior, "polygon exterior"), *(_ring(r, "polygon hole") for r in interior)]
+
+
+def _polygons(parts: list[list[list[int]]]) -> tuple[Polygon, ...]:
+    """Build polygons from their rings (as `_rings` gives) with one array for all vertices."""
+    flat = list(itertools.chain.from_iterable(itertools.chain.from_iterable(parts)))
+    vertices = _array(flat)
+    out = []
+    start = 0
+    for rings in parts:
+        ends = list(itertools.accumulate((len(r) // 2 for r in rings), initial=start))
+        arrays = [vertices[a:b] for a, b in itertools.pairwise(ends)]
+        bounds = _bounds(flat[2 * start : 2 * ends[-1]])
+        out.append(Polygon(arrays[0], tuple(arrays[1:]), bounds))
+        start = ends[-1]
+    return tuple(out)
 
 
 def _bitmap_block(obj: Mapping[str, Any]) -> tuple[tuple[int, int], Any]:
@@ -331,7 +335,7 @@ def _parse_rectangle(obj: Mapping[str, Any], img_size: tuple[int, int], cls: Any
 
 
 def _parse_polygon(obj: Mapping[str, Any], img_size: tuple[int, int], cls: Any) -> Polygon:
-    return _polygon(*_points_block(obj))
+    return _polygons([_rings(*_points_block(obj))])[0]
 
 
 def _parse_line(obj: Mapping[str, Any], img_size: tuple[int, int], cls: Any) -> Polyline:
@@ -383,12 +387,12 @@ def _parse_multipolygon(
     parts = obj.get("parts")
     if not isinstance(parts, list):
         raise SuperviselyFormatError("multipolygon needs a 'parts' list")
-    out = []
+    rings = []
     for part in parts:
         if not _is_mapping(part):
             raise SuperviselyFormatError("a multipolygon part must hold 'exterior'")
-        out.append(_polygon(*_points_block({"points": part})))
-    return MultiPolygon(tuple(out))
+        rings.append(_rings(*_points_block({"points": part})))
+    return MultiPolygon(_polygons(rings) if rings else ())
 
 
 _PARSERS: dict[str, Any] = {
@@ -484,7 +488,8 @@ def crop_geometry(g: Geometry, img_size: tuple[int, int]) -> list[Geometry]:
         What remains: empty when the label is cut away, several pieces for a line that
         leaves and re-enters its image (each piece is a label of its own, as in the SDK).
     """
-    out = _crop(g, *img_size)
+    crop = _crop.registry.get(type(g), _crop)  # singledispatch's answer for a listed type
+    out = crop(g, *img_size)
     if out is None:
         return []
     return out if isinstance(out, list) else [out]
@@ -503,6 +508,8 @@ def _crop_point(g: Point, h: int, w: int) -> Point | None:
 
 @_crop.register
 def _crop_rectangle(g: Rectangle, h: int, w: int) -> Rectangle | None:
+    if 0 <= g.top <= g.bottom < h and 0 <= g.left <= g.right < w:  # inside: nothing to cut
+        return g
     box = clip_box((g.top, g.left, g.bottom + 1, g.right + 1), h, w)
     if box is None:
         return None
