@@ -9,7 +9,6 @@ leaving and re-entering the image stays one ring joined along the image edge.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from collections.abc import Mapping
 from typing import Any, TypeGuard
@@ -191,16 +190,20 @@ def _rings(exterior: list[int], interior: list[list[int]]) -> list[list[int]]:
 
 def _polygons(parts: list[list[list[int]]]) -> tuple[Polygon, ...]:
     """Build polygons from their rings (as `_rings` gives) with one array for all vertices."""
-    flat = list(itertools.chain.from_iterable(itertools.chain.from_iterable(parts)))
+    flat: list[int] = []
+    for rings in parts:
+        for ring in rings:
+            flat += ring
     vertices = _array(flat)
     out = []
-    start = 0
+    stop = 0  # in `flat`
     for rings in parts:
-        ends = list(itertools.accumulate((len(r) // 2 for r in rings), initial=start))
-        arrays = [vertices[a:b] for a, b in itertools.pairwise(ends)]
-        bounds = _bounds(flat[2 * start : 2 * ends[-1]])
-        out.append(Polygon(arrays[0], tuple(arrays[1:]), bounds))
-        start = ends[-1]
+        first = stop
+        arrays = []
+        for ring in rings:
+            start, stop = stop, stop + len(ring)
+            arrays.append(vertices[start // 2 : stop // 2])
+        out.append(Polygon(arrays[0], tuple(arrays[1:]), _bounds(flat[first:stop])))
     return tuple(out)
 
 
