@@ -45,7 +45,7 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     numpy.ndarray
         ``(M, 2)`` float64 vertices, possibly fewer than 3 (nothing left).
     """
-    pts: list[list[float]] = np.asarray(ring, np.float64).tolist()  # Python floats: same sums
+    pts = _points(np.asarray(ring, np.float64))
     # each edge of the window: (axis, bound, keep values >= bound?)
     for axis, bound, keep_above in (
         (0, 0.0, True),
@@ -59,24 +59,33 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.array(pts, np.float64).reshape(-1, 2)
 
 
+def _points(pts: np.ndarray) -> list[tuple[float, float]]:
+    """Return the vertices as ``(x, y)`` tuples of Python floats.
+
+    Python floats give the same IEEE arithmetic as NumPy's scalars at a fraction of the cost;
+    tuples of floats, unlike lists, soon leave the garbage collector's sight (a long line must
+    not make every collection slower).
+    """
+    return list(zip(pts[:, 0].tolist(), pts[:, 1].tolist(), strict=True))
+
+
 def _clip_half_plane(
-    pts: list[list[float]], axis: int, bound: float, keep_above: bool
-) -> list[list[float]]:
+    pts: list[tuple[float, float]], axis: int, bound: float, keep_above: bool
+) -> list[tuple[float, float]]:
     """One Sutherland-Hodgman step: the ring cut to one side of ``x[axis] = bound``."""
     values = [p[axis] for p in pts]
     inside = [v >= bound for v in values] if keep_above else [v <= bound for v in values]
     if all(inside):
         return pts
-    other = 1 - axis
-    out: list[list[float]] = []
+    out: list[tuple[float, float]] = []
     prev, prev_in = pts[-1], inside[-1]
     for cur, cur_in in zip(pts, inside, strict=True):
         if cur_in != prev_in:  # the edge crosses the bound
             t = (bound - prev[axis]) / (cur[axis] - prev[axis])
-            cut = [0.0, 0.0]
-            cut[axis] = bound
-            cut[other] = prev[other] + t * (cur[other] - prev[other])
-            out.append(cut)
+            if axis == 0:
+                out.append((bound, prev[1] + t * (cur[1] - prev[1])))
+            else:
+                out.append((prev[0] + t * (cur[0] - prev[0]), bound))
         if cur_in:
             out.append(cur)
         prev, prev_in = cur, cur_in
@@ -90,9 +99,9 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
     enters the window. Pieces that shrink to a point are dropped. Like shapely, a vertex is
     added wherever the line crosses itself.
     """
-    pts: list[list[float]] = _node_self_crossings(np.asarray(points, np.float64)).tolist()
+    pts = _points(_node_self_crossings(np.asarray(points, np.float64)))
     hi = (width - 1.0, height - 1.0)
-    pieces: list[list[list[float]]] = []
+    pieces: list[list[tuple[float, float]]] = []
     for a, b in itertools.pairwise(pts):
         seg = _clip_segment(a, b, hi)
         if seg is None:
@@ -227,12 +236,9 @@ def _crossings(
 
 
 def _clip_segment(
-    a: list[float], b: list[float], hi: tuple[float, float]
-) -> tuple[list[float], list[float]] | None:
-    """Liang-Barsky: the part of segment a-b inside ``[0, hi]``, or None (a point counts as None).
-
-    Plain Python floats: the same IEEE arithmetic as NumPy's, without its per-scalar cost.
-    """
+    a: tuple[float, float], b: tuple[float, float], hi: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Liang-Barsky: the part of segment a-b inside ``[0, hi]``; None for nothing or a point."""
     if (
         0.0 <= a[0] <= hi[0]
         and 0.0 <= a[1] <= hi[1]
@@ -240,7 +246,7 @@ def _clip_segment(
         and 0.0 <= b[1] <= hi[1]
     ):
         return a, b  # inside: what the loop below gives (t0 = 0, t1 = 1)
-    d = [b[0] - a[0], b[1] - a[1]]
+    d = (b[0] - a[0], b[1] - a[1])
     t0, t1 = 0.0, 1.0
     for p, q in (
         (-d[0], a[0] - 0.0),
@@ -261,6 +267,6 @@ def _clip_segment(
             return None
     if t0 == t1 and not (a[0] == b[0] and a[1] == b[1]):
         return None
-    q0 = a if t0 == 0.0 else [a[0] + t0 * d[0], a[1] + t0 * d[1]]
-    q1 = b if t1 == 1.0 else [a[0] + t1 * d[0], a[1] + t1 * d[1]]
+    q0 = a if t0 == 0.0 else (a[0] + t0 * d[0], a[1] + t0 * d[1])
+    q1 = b if t1 == 1.0 else (a[0] + t1 * d[0], a[1] + t1 * d[1])
     return q0, q1

@@ -434,21 +434,43 @@ def _box_inside(bounds: Bounds, h: int, w: int) -> bool:
 
 def _crop_polygon(p: Polygon, h: int, w: int) -> Polygon | None:
     """Clip a polygon to the image; ring vertices rounded half-to-even (docs/supervisely.md)."""
-    if p.bounds is not None:
+    if p.bounds is not None:  # parsed: integer vertices (see _clipped_hole)
         if _box_inside(p.bounds, h, w):
             return p
+        # no _outside test: an integer ring whose box misses the image clips to no vertex
     elif _inside(p.exterior, h, w) and all(_inside(r, h, w) for r in p.interiors):
         return p
-    if _outside(p.exterior, h, w):
+    elif _outside(p.exterior, h, w):
         return None
     clipped = clip_ring(p.exterior, h, w)
     if len(clipped) < 3 or ring_area(clipped) == 0:  # shapely: a line or a point, no polygon
         return None
-    holes = (clip_ring(r, h, w) for r in p.interiors)
-    return Polygon(
-        np.rint(clipped).astype(np.int64),
-        tuple(np.rint(r).astype(np.int64) for r in holes if len(r) >= 3 and ring_area(r) > 0),
-    )
+    holes = (_clipped_hole(r, h, w, p.bounds is not None) for r in p.interiors)
+    return Polygon(np.rint(clipped).astype(np.int64), tuple(r for r in holes if r is not None))
+
+
+#: Up to this image side and ring length, the shoelace sums of a ring inside the image are
+#: integers below 2**53, so float64 computes them exactly in any order.
+_EXACT_SIDE, _EXACT_VERTICES = 1 << 17, 1 << 19
+
+
+def _clipped_hole(ring: np.ndarray, h: int, w: int, parsed: bool) -> np.ndarray | None:
+    """Clip a hole to the image and round it; ``None`` when no area is left.
+
+    A parsed (integer) hole inside the image comes out of `clip_ring` unchanged, and its
+    area is exact in integers: it is kept as it is when that area is not zero.
+    """
+    if parsed and max(h, w) <= _EXACT_SIDE and len(ring) < _EXACT_VERTICES:
+        pts = ring.tolist()
+        xs, ys = [v[0] for v in pts], [v[1] for v in pts]
+        if min(xs) >= 0 and min(ys) >= 0 and max(xs) <= w - 1 and max(ys) <= h - 1:
+            twice_area = sum(
+                x0 * y1 - y0 * x1
+                for x0, y0, x1, y1 in zip(xs, ys, xs[1:] + xs[:1], ys[1:] + ys[:1], strict=True)
+            )
+            return ring if len(ring) >= 3 and twice_area != 0 else None
+    r = clip_ring(ring, h, w)
+    return np.rint(r).astype(np.int64) if len(r) >= 3 and ring_area(r) > 0 else None
 
 
 def _crop_polyline(line: Polyline, h: int, w: int) -> list[Geometry] | None:
