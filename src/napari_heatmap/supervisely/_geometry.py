@@ -164,8 +164,12 @@ def _is_mapping(value: Any) -> TypeGuard[Mapping[Any, Any]]:
 
 def _points_block(obj: Mapping[str, Any]) -> tuple[list[int], list[list[int]]]:
     """Flat exterior and interior rings of a ``points`` block (see `_flat`)."""
-    block = obj.get("points")
-    if not _is_mapping(block) or "exterior" not in block:
+    return _rings_block(obj.get("points"))
+
+
+def _rings_block(block: Any) -> tuple[list[int], list[list[int]]]:
+    """Flat rings of ``{"exterior": ..., "interior": [...]}`` (see `_points_block`)."""
+    if not (type(block) is dict or isinstance(block, Mapping)) or "exterior" not in block:
         raise SuperviselyFormatError("'points' must hold 'exterior' (and 'interior')")
     exterior = _flat(block["exterior"], "points.exterior")
     interior = block.get("interior") or []
@@ -236,6 +240,17 @@ def _set_box(data: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def _node(row: int, col: int, disabled: bool) -> GraphNode:
+    """Return ``GraphNode(row, col, disabled)``.
+
+    Built without the frozen dataclass's three ``object.__setattr__`` calls, a good part of
+    the cost of parsing a graph.
+    """
+    node: GraphNode = object.__new__(GraphNode)
+    node.__dict__.update(row=row, col=col, disabled=disabled)
+    return node
+
+
 def _nodes(raw: Any, what: str) -> tuple[dict[str, GraphNode], Bounds | None]:
     """Return the nodes of a graph by id, and their bounds (``None`` without nodes)."""
     if not _is_mapping(raw):
@@ -243,11 +258,11 @@ def _nodes(raw: Any, what: str) -> tuple[dict[str, GraphNode], Bounds | None]:
     nodes = {}
     rows, cols = [], []
     for key, node in raw.items():
-        if not _is_mapping(node) or "loc" not in node:
+        if not (type(node) is dict or isinstance(node, Mapping)) or "loc" not in node:
             raise SuperviselyFormatError(f"{what}[{key!r}] has no 'loc'")
         loc = node["loc"]
         row, col = _plain_xy(loc) or _xy(loc, f"{what}[{key!r}].loc")
-        nodes[str(key)] = GraphNode(row, col, bool(node.get("disabled", False)))
+        nodes[str(key)] = _node(row, col, bool(node.get("disabled", False)))
         rows.append(row)
         cols.append(col)
     if len(rows) != len(nodes):  # ids equal as strings: the last one stays
@@ -394,7 +409,7 @@ def _parse_multipolygon(
     for part in parts:
         if not _is_mapping(part):
             raise SuperviselyFormatError("a multipolygon part must hold 'exterior'")
-        rings.append(_rings(*_points_block({"points": part})))
+        rings.append(_rings(*_rings_block(part)))
     return MultiPolygon(_polygons(rings) if rings else ())
 
 
