@@ -172,3 +172,16 @@ def test_a_quickly_built_graph_node_is_a_graph_node(disabled):
     assert repr(node) == repr(want) and vars(node) == vars(want)
     with pytest.raises(dataclasses.FrozenInstanceError):
         node.row = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_short_lines_are_noded_in_python_as_with_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, _clip._SHORT_LINE + 2))
+    pts = rng.integers(-6, 6, (n, 2)).astype(np.float64)  # a scribble: crossings, overlaps
+    if seed % 3 == 0:
+        pts += rng.uniform(-0.5, 0.5, pts.shape)
+    want = _clip._node_self_crossings(pts)
+    got = _clip._noded(pts)
+    assert len(got) >= len(pts)
+    np.testing.assert_array_equal(np.array(got).reshape(-1, 2), want)

@@ -99,7 +99,7 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
     enters the window. Pieces that shrink to a point are dropped. Like shapely, a vertex is
     added wherever the line crosses itself.
     """
-    pts = _points(_node_self_crossings(np.asarray(points, np.float64)))
+    pts = _noded(np.asarray(points, np.float64))
     hi = (width - 1.0, height - 1.0)
     pieces: list[list[tuple[float, float]]] = []
     for a, b in itertools.pairwise(pts):
@@ -113,6 +113,66 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
         else:
             pieces.append([q0, q1])
     return [np.array(piece) for piece in pieces]
+
+
+#: Up to this many segments, a line is noded in plain Python (`_noded`).
+_SHORT_LINE = 16
+
+
+def _noded(pts: np.ndarray) -> list[tuple[float, float]]:
+    """Return `_node_self_crossings` of `pts` as ``(x, y)`` tuples (see `_points`).
+
+    A short line is noded in plain Python with NumPy's arithmetic, operation for operation:
+    the pairs of segments whose slack-widened boxes meet are tested, the crossings are
+    inserted in the order ``(i, j)``, each segment's sorted by where they fall on it.
+    """
+    n = len(pts) - 1
+    if n > _SHORT_LINE or not np.isfinite(pts).all():
+        return _points(_node_self_crossings(pts))
+    p = _points(pts)
+    if n < 3:
+        return p
+    slack = 1e-9 * (1.0 + max(max(abs(x), abs(y)) for x, y in p))
+    boxes = [
+        (
+            min(a[0], b[0]) - slack,
+            min(a[1], b[1]) - slack,
+            max(a[0], b[0]) + slack,
+            max(a[1], b[1]) + slack,
+        )
+        for a, b in itertools.pairwise(p)
+    ]
+    extra: list[list[tuple[float, tuple[float, float]]]] = [[] for _ in range(n)]
+    for i in range(n - 2):
+        lo_x, lo_y, hi_x, hi_y = boxes[i]
+        (ax, ay), (bx, by) = p[i], p[i + 1]
+        rx, ry = bx - ax, by - ay
+        for j in range(i + 2, n):
+            x0, y0, x1, y1 = boxes[j]
+            if not (lo_x <= x1 and lo_y <= y1 and x0 <= hi_x and y0 <= hi_y):
+                continue
+            (cx, cy), (dx, dy) = p[j], p[j + 1]
+            sx, sy = dx - cx, dy - cy
+            denom = rx * sy - ry * sx
+            if denom == 0:
+                continue
+            cax, cay = cx - ax, cy - ay
+            t = (cax * sy - cay * sx) / denom
+            u = (cax * ry - cay * rx) / denom
+            if not (0.0 <= t <= 1.0 and 0.0 <= u <= 1.0):
+                continue
+            point = (ax + t * rx, ay + t * ry)
+            if 0.0 < t < 1.0:
+                extra[i].append((t, point))
+            if 0.0 < u < 1.0:
+                extra[j].append((u, point))
+    if not any(extra):
+        return p
+    out = [p[0]]
+    for seg in range(n):
+        out += [q for _, q in sorted(extra[seg], key=lambda tq: tq[0])]
+        out.append(p[seg + 1])
+    return out
 
 
 #: Candidate segment pairs examined at once (bounds the memory of the sweep).
