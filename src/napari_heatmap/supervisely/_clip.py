@@ -73,8 +73,7 @@ def _clip_half_plane(
     pts: list[tuple[float, float]], axis: int, bound: float, keep_above: bool
 ) -> list[tuple[float, float]]:
     """One Sutherland-Hodgman step: the ring cut to one side of ``x[axis] = bound``."""
-    values = [p[axis] for p in pts]
-    inside = [v >= bound for v in values] if keep_above else [v <= bound for v in values]
+    inside = [p[axis] >= bound for p in pts] if keep_above else [p[axis] <= bound for p in pts]
     if all(inside):
         return pts
     out: list[tuple[float, float]] = []

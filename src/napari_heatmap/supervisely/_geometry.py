@@ -497,6 +497,9 @@ def _crop_polyline(line: Polyline, h: int, w: int) -> list[Geometry] | None:
 
 
 def _crop_mask(g: Bitmap | AlphaMask, h: int, w: int) -> Bitmap | AlphaMask | None:
+    (r0, c0), (mh, mw) = g.origin, g.data.shape
+    if min(r0, c0) >= 0 and 0 < mh <= h - r0 and 0 < mw <= w - c0:  # inside: nothing to cut
+        return g
     whole = mask_box(g)
     box = clip_box(whole, h, w)
     if box is None:
