@@ -113,7 +113,7 @@ def _flat(value: Any, what: str) -> list[int]:
 
 def _array(flat: list[int]) -> np.ndarray:
     """``(N, 2)`` int64 vertices of flat ``[x0, y0, x1, y1, ...]``."""
-    return np.array(flat, np.int64).reshape(-1, 2)
+    return np.fromiter(flat, np.int64, len(flat)).reshape(-1, 2)
 
 
 def _bounds(flat: list[int]) -> Bounds:
