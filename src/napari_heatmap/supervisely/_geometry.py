@@ -4,6 +4,12 @@ Cropping follows the SDK's ``Annotation`` constructor: every label except an ori
 cut to the image ``[0, H-1] x [0, W-1]``. Polygons, lines and multipolygons are clipped
 without shapely (``_clip.py``): the same region and vertices, except that a concave outline
 leaving and re-entering the image stays one ring joined along the image edge.
+
+Speed: a project holds thousands of small labels, so the common case avoids NumPy's
+per-call cost. Plain JSON vertex lists are read in Python (anything unusual goes through
+NumPy, which decides and names every error), a parsed polygon, line or graph keeps its
+``bounds`` so that a label inside its image is kept without a pass over its vertices, and
+each fast path gives exactly what its general path gives (tests/test_sly_fast_paths.py).
 """
 
 from __future__ import annotations
