@@ -161,7 +161,7 @@ def _parse(
     data: Any, meta: ProjectMeta | None, path: Path | None, notes: list[str] | None = None
 ) -> Annotation:
     """Read parsed annotation JSON; missing classes are warned of, or appended to `notes`."""
-    if not isinstance(data, Mapping):
+    if not (type(data) is dict or isinstance(data, Mapping)):
         raise SuperviselyFormatError("annotation must be a JSON object", path)
     img_size = _img_size(data, path)
     objects = data.get("objects")
@@ -169,14 +169,19 @@ def _parse(
         raise SuperviselyFormatError("annotation has no 'objects' list", path)
     labels: list[Label] = []
     missing: set[str] = set()
+    classes = meta.get if meta is not None else None
     for index, obj in enumerate(objects):
         try:
-            if not isinstance(obj, Mapping) or not isinstance(obj.get("classTitle"), str):
+            if not (type(obj) is dict or isinstance(obj, Mapping)) or not isinstance(
+                obj.get("classTitle"), str
+            ):
                 raise SuperviselyFormatError("object has no 'classTitle'")
             name = obj["classTitle"]
-            cls = meta.get(name) if meta is not None else None
-            if meta is not None and cls is None:
-                missing.add(name)
+            cls = None
+            if classes is not None:
+                cls = classes(name)
+                if cls is None:
+                    missing.add(name)
             gtype = _geometry_type(obj, cls)
             try:
                 geometry = parse_geometry(gtype, obj, img_size, cls)
@@ -186,7 +191,8 @@ def _parse(
         except SuperviselyFormatError as e:
             raise SuperviselyFormatError(e.reason, path, index) from None
         color = cls.color if cls is not None else default_color(name)
-        labels += [Label(name, gtype, piece, color) for piece in pieces]
+        for piece in pieces:
+            labels.append(Label(name, gtype, piece, color))
     if missing:
         where = f"{path}: " if path is not None else ""
         note = (

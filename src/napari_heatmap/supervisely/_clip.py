@@ -10,6 +10,7 @@ Lines are clipped segment by segment (Liang-Barsky), giving one piece per stretc
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator
 
@@ -25,7 +26,8 @@ def ring_area(ring: np.ndarray) -> float:
     if len(ring) < 3:
         return 0.0
     x, y = ring[:, 0], ring[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+    x_next, y_next = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))  # np.roll
+    return float(abs(np.dot(x, y_next) - np.dot(y, x_next)) / 2.0)
 
 
 def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -43,7 +45,7 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     numpy.ndarray
         ``(M, 2)`` float64 vertices, possibly fewer than 3 (nothing left).
     """
-    pts = [tuple(p) for p in np.asarray(ring, np.float64)]
+    pts = _points(np.asarray(ring, np.float64))
     # each edge of the window: (axis, bound, keep values >= bound?)
     for axis, bound, keep_above in (
         (0, 0.0, True),
@@ -57,30 +59,35 @@ def clip_ring(ring: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.array(pts, np.float64).reshape(-1, 2)
 
 
+def _points(pts: np.ndarray) -> list[tuple[float, float]]:
+    """Return the vertices as ``(x, y)`` tuples of Python floats.
+
+    Python floats give the same IEEE arithmetic as NumPy's scalars at a fraction of the cost;
+    tuples of floats, unlike lists, soon leave the garbage collector's sight (a long line must
+    not make every collection slower).
+    """
+    return list(zip(pts[:, 0].tolist(), pts[:, 1].tolist(), strict=True))
+
+
 def _clip_half_plane(
-    pts: list[tuple[float, ...]], axis: int, bound: float, keep_above: bool
-) -> list[tuple[float, ...]]:
-    def inside(p: tuple[float, ...]) -> bool:
-        return p[axis] >= bound if keep_above else p[axis] <= bound
-
-    def cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
-        t = (bound - a[axis]) / (b[axis] - a[axis])
-        other = 1 - axis
-        out = [0.0, 0.0]
-        out[axis] = bound
-        out[other] = a[other] + t * (b[other] - a[other])
-        return tuple(out)
-
-    out: list[tuple[float, ...]] = []
-    prev = pts[-1]
-    for cur in pts:
-        if inside(cur):
-            if not inside(prev):
-                out.append(cross(prev, cur))
+    pts: list[tuple[float, float]], axis: int, bound: float, keep_above: bool
+) -> list[tuple[float, float]]:
+    """One Sutherland-Hodgman step: the ring cut to one side of ``x[axis] = bound``."""
+    inside = [p[axis] >= bound for p in pts] if keep_above else [p[axis] <= bound for p in pts]
+    if all(inside):
+        return pts
+    out: list[tuple[float, float]] = []
+    prev, prev_in = pts[-1], inside[-1]
+    for cur, cur_in in zip(pts, inside, strict=True):
+        if cur_in != prev_in:  # the edge crosses the bound
+            t = (bound - prev[axis]) / (cur[axis] - prev[axis])
+            if axis == 0:
+                out.append((bound, prev[1] + t * (cur[1] - prev[1])))
+            else:
+                out.append((prev[0] + t * (cur[0] - prev[0]), bound))
+        if cur_in:
             out.append(cur)
-        elif inside(prev):
-            out.append(cross(prev, cur))
-        prev = cur
+        prev, prev_in = cur, cur_in
     return out
 
 
@@ -91,20 +98,80 @@ def clip_polyline(points: np.ndarray, height: int, width: int) -> list[np.ndarra
     enters the window. Pieces that shrink to a point are dropped. Like shapely, a vertex is
     added wherever the line crosses itself.
     """
-    pts = _node_self_crossings(np.asarray(points, np.float64))
-    lo = np.array([0.0, 0.0])
-    hi = np.array([width - 1.0, height - 1.0])
-    pieces: list[list[np.ndarray]] = []
+    pts = _noded(np.asarray(points, np.float64))
+    hi = (width - 1.0, height - 1.0)
+    pieces: list[list[tuple[float, float]]] = []
     for a, b in itertools.pairwise(pts):
-        seg = _clip_segment(a, b, lo, hi)
+        seg = _clip_segment(a, b, hi)
         if seg is None:
             continue
         q0, q1 = seg
-        if pieces and np.array_equal(pieces[-1][-1], q0):
+        last = pieces[-1][-1] if pieces else None
+        if last is not None and last[0] == q0[0] and last[1] == q0[1]:
             pieces[-1].append(q1)
         else:
             pieces.append([q0, q1])
     return [np.array(piece) for piece in pieces]
+
+
+#: Up to this many segments, a line is noded in plain Python (`_noded`).
+_SHORT_LINE = 16
+
+
+def _noded(pts: np.ndarray) -> list[tuple[float, float]]:
+    """Return `_node_self_crossings` of `pts` as ``(x, y)`` tuples (see `_points`).
+
+    A short line is noded in plain Python with NumPy's arithmetic, operation for operation:
+    the pairs of segments whose slack-widened boxes meet are tested, the crossings are
+    inserted in the order ``(i, j)``, each segment's sorted by where they fall on it.
+    """
+    n = len(pts) - 1
+    if n > _SHORT_LINE or not np.isfinite(pts).all():
+        return _points(_node_self_crossings(pts))
+    p = _points(pts)
+    if n < 3:
+        return p
+    slack = 1e-9 * (1.0 + max(max(abs(x), abs(y)) for x, y in p))
+    boxes = [
+        (
+            min(a[0], b[0]) - slack,
+            min(a[1], b[1]) - slack,
+            max(a[0], b[0]) + slack,
+            max(a[1], b[1]) + slack,
+        )
+        for a, b in itertools.pairwise(p)
+    ]
+    extra: list[list[tuple[float, tuple[float, float]]]] = [[] for _ in range(n)]
+    for i in range(n - 2):
+        lo_x, lo_y, hi_x, hi_y = boxes[i]
+        (ax, ay), (bx, by) = p[i], p[i + 1]
+        rx, ry = bx - ax, by - ay
+        for j in range(i + 2, n):
+            x0, y0, x1, y1 = boxes[j]
+            if not (lo_x <= x1 and lo_y <= y1 and x0 <= hi_x and y0 <= hi_y):
+                continue
+            (cx, cy), (dx, dy) = p[j], p[j + 1]
+            sx, sy = dx - cx, dy - cy
+            denom = rx * sy - ry * sx
+            if denom == 0:
+                continue
+            cax, cay = cx - ax, cy - ay
+            t = (cax * sy - cay * sx) / denom
+            u = (cax * ry - cay * rx) / denom
+            if not (0.0 <= t <= 1.0 and 0.0 <= u <= 1.0):
+                continue
+            point = (ax + t * rx, ay + t * ry)
+            if 0.0 < t < 1.0:
+                extra[i].append((t, point))
+            if 0.0 < u < 1.0:
+                extra[j].append((u, point))
+    if not any(extra):
+        return p
+    out = [p[0]]
+    for seg in range(n):
+        out += [q for _, q in sorted(extra[seg], key=lambda tq: tq[0])]
+        out.append(p[seg + 1])
+    return out
 
 
 #: Candidate segment pairs examined at once (bounds the memory of the sweep).
@@ -161,6 +228,18 @@ def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+#: Up to this many segments, `_candidate_pairs` tests the boxes of every pair at once.
+_FEW_SEGMENTS = 64
+
+
+@functools.lru_cache(maxsize=_FEW_SEGMENTS)
+def _far_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``(i, j)`` with ``j >= i + 2`` of `n` segments (read-only)."""
+    i, j = np.triu_indices(n, 2)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
+
+
 def _candidate_pairs(pts: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield blocks of ``(i, j)`` pairs, ``j >= i + 2``, of segments whose boxes touch."""
     lo = np.minimum(pts[:-1], pts[1:])
@@ -168,6 +247,12 @@ def _candidate_pairs(pts: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]
     finite = np.abs(pts[np.isfinite(pts)])
     slack = 1e-9 * (1.0 + (float(finite.max()) if finite.size else 0.0))
     lo, hi = lo - slack, hi + slack  # generous: every candidate is tested exactly anyway
+    if len(lo) <= _FEW_SEGMENTS and finite.size == pts.size:
+        # every pair at once: the same pairs as the sweep below (whose boxes overlap), cheaper
+        i, j = _far_pairs(len(lo))
+        meet = (lo[i] <= hi[j]).all(axis=1) & (lo[j] <= hi[i]).all(axis=1)
+        yield i[meet], j[meet]
+        return
     order = np.argsort(lo[:, 0], kind="stable")
     left = lo[order, 0]
     # segment at sorted position p may meet those at p+1 .. end[p]-1 (their left edges start
@@ -210,15 +295,22 @@ def _crossings(
 
 
 def _clip_segment(
-    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Liang-Barsky: the part of segment a-b inside the box, or None (a point counts as None)."""
-    d = b - a
+    a: tuple[float, float], b: tuple[float, float], hi: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Liang-Barsky: the part of segment a-b inside ``[0, hi]``; None for nothing or a point."""
+    if (
+        0.0 <= a[0] <= hi[0]
+        and 0.0 <= a[1] <= hi[1]
+        and 0.0 <= b[0] <= hi[0]
+        and 0.0 <= b[1] <= hi[1]
+    ):
+        return a, b  # inside: what the loop below gives (t0 = 0, t1 = 1)
+    d = (b[0] - a[0], b[1] - a[1])
     t0, t1 = 0.0, 1.0
     for p, q in (
-        (-d[0], a[0] - lo[0]),
+        (-d[0], a[0] - 0.0),
         (d[0], hi[0] - a[0]),
-        (-d[1], a[1] - lo[1]),
+        (-d[1], a[1] - 0.0),
         (d[1], hi[1] - a[1]),
     ):
         if p == 0:
@@ -232,8 +324,8 @@ def _clip_segment(
             t1 = min(t1, t)
         if t0 > t1:
             return None
-    if t0 == t1 and not np.array_equal(a, b):
+    if t0 == t1 and not (a[0] == b[0] and a[1] == b[1]):
         return None
-    q0 = a if t0 == 0.0 else a + t0 * d
-    q1 = b if t1 == 1.0 else a + t1 * d
+    q0 = a if t0 == 0.0 else (a[0] + t0 * d[0], a[1] + t0 * d[1])
+    q1 = b if t1 == 1.0 else (a[0] + t1 * d[0], a[1] + t1 * d[1])
     return q0, q1

@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 
+#: ``(x0, y0, x1, y1)``: the smallest and largest column and row of some vertices.
+Bounds = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class Point:
     """A single pixel."""
@@ -53,17 +57,23 @@ class Rectangle:
 
 @dataclass(frozen=True, eq=False)
 class Polygon:
-    """A filled ring with holes (each ring has at least 3 vertices)."""
+    """A filled ring with holes (each ring has at least 3 vertices).
+
+    ``bounds``, when known, is ``(x0, y0, x1, y1)`` of all rings' vertices, ends inclusive (set
+    by the parser so that cropping needs no pass over the vertices).
+    """
 
     exterior: np.ndarray
     interiors: tuple[np.ndarray, ...] = ()
+    bounds: Bounds | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
 class Polyline:
-    """An open 1-pixel line through at least 2 vertices."""
+    """An open 1-pixel line through at least 2 vertices; ``bounds`` as for `Polygon`."""
 
     points: np.ndarray
+    bounds: Bounds | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,6 +111,8 @@ class Graph:
 
     nodes: Mapping[str, GraphNode]
     edges: tuple[tuple[str, str, bool], ...] = ()
+    #: ``(x0, y0, x1, y1)`` of all nodes, ends inclusive, when known (as for `Polygon`).
+    bounds: Bounds | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, eq=False)
