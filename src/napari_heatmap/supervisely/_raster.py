@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,35 +121,75 @@ def grid_size(
 # --------------------------------------------------------------------------- resize
 
 
+@functools.lru_cache(maxsize=256)
 def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
-    """Source indices of nearest-neighbour resampling (skimage ``order=0`` / ndimage zoom)."""
-    z = n_in / n_out
-    return np.floor(((np.arange(n_out) + 0.5) * z - 0.5) + 0.5).astype(np.intp)
+    """Source indices of nearest-neighbour resampling (skimage ``order=0`` / ndimage zoom).
+
+    ``floor(((i + 0.5) * z - 0.5) + 0.5)`` for ``z = n_in / n_out``, each step in float64 as
+    written (``arange(0.5, n)`` is exactly ``i + 0.5``; the values are >= 0, so truncation is
+    the floor). Cached per size pair, so the array is read-only.
+    """
+    index = np.arange(0.5, n_out)
+    index *= n_in / n_out
+    index -= 0.5
+    index += 0.5
+    out = index.astype(np.intp)
+    out.flags.writeable = False
+    return out
 
 
 def _scale(pts: np.ndarray, frow: float, fcol: float) -> np.ndarray:
-    return np.rint(pts * np.array([fcol, frow])).astype(np.int64)
+    """``[x, y]`` vertices times ``(fcol, frow)``, rounded half to even, as int64."""
+    scaled = pts * np.array((fcol, frow))
+    return np.rint(scaled, out=scaled).astype(np.int64)
 
 
-def _resize_mask(g: Bitmap | AlphaMask, frow: float, fcol: float) -> Bitmap | AlphaMask | None:
-    (r0, c0), (h, w) = g.origin, g.data.shape
-    origin = (round(r0 * frow), round(c0 * fcol))
-    out_h, out_w = max(round(h * frow), 1), max(round(w * fcol), 1)
-    data = g.data
-    if (out_h, out_w) != (h, w):
-        data = data[_nearest_index(h, out_h)][:, _nearest_index(w, out_w)]
+def _scale_rings(rings: Sequence[np.ndarray], frow: float, fcol: float) -> list[np.ndarray]:
+    """`_scale` of each ring, computed in one pass over all of them (views of one array)."""
+    if len(rings) == 1:
+        return [_scale(rings[0], frow, fcol)]
+    scaled = _scale(np.concatenate(rings), frow, fcol)
+    out, start = [], 0
+    for ring in rings:
+        out.append(scaled[start : start + len(ring)])
+        start += len(ring)
+    return out
+
+
+def _tight_box(data: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(top, left, bottom, right)`` (ends exclusive) of the non-zero pixels; None if none."""
+    if data.dtype == np.bool_ or data.dtype == np.uint8:
+        # OpenCV scans a uint8 mask in one pass; numpy's any() per axis costs two
+        left, top, width, height = cv2.boundingRect(data.view(np.uint8))
+        if width == 0:
+            return None
+        return top, left, top + height, left + width
     rows = np.flatnonzero(data.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(data.any(axis=0))
-    data = data[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return type(g)((origin[0] + int(rows[0]), origin[1] + int(cols[0])), data)
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _resize_mask(g: Bitmap | AlphaMask, frow: float, fcol: float) -> Bitmap | AlphaMask | None:
+    (r0, c0), (h, w) = g.origin, g.data.shape
+    out_h, out_w = max(round(h * frow), 1), max(round(w * fcol), 1)
+    data = g.data
+    if out_h != h:  # an unchanged side samples every index: nothing to take
+        data = data.take(_nearest_index(h, out_h), axis=0)
+    if out_w != w:
+        data = data.take(_nearest_index(w, out_w), axis=1)
+    box = _tight_box(data)
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    origin = (round(r0 * frow) + top, round(c0 * fcol) + left)
+    return type(g)(origin, data[top:bottom, left:right])
 
 
 def _resize_polygon(p: Polygon, frow: float, fcol: float) -> Polygon:
-    return Polygon(
-        _scale(p.exterior, frow, fcol), tuple(_scale(r, frow, fcol) for r in p.interiors)
-    )
+    exterior, *interiors = _scale_rings((p.exterior, *p.interiors), frow, fcol)
+    return Polygon(exterior, tuple(interiors))
 
 
 def resize_geometry(
@@ -229,7 +269,13 @@ def _resize_cuboid(g: Cuboid, frow: float, fcol: float) -> Cuboid:
 
 @_resize.register
 def _resize_multipolygon(g: MultiPolygon, frow: float, fcol: float) -> MultiPolygon:
-    return MultiPolygon(tuple(_resize_polygon(p, frow, fcol) for p in g.parts))
+    rings = [r for p in g.parts for r in (p.exterior, *p.interiors)]
+    if not rings:
+        return MultiPolygon(())
+    scaled = iter(_scale_rings(rings, frow, fcol))  # exterior, holes, next exterior, ...
+    return MultiPolygon(
+        tuple(Polygon(next(scaled), tuple(next(scaled) for _ in p.interiors)) for p in g.parts)
+    )
 
 
 @_resize.register
@@ -238,6 +284,20 @@ def _resize_any(g: AnyGeometry, frow: float, fcol: float) -> AnyGeometry:
 
 
 # --------------------------------------------------------------------------- drawing
+
+
+def _corners(g: OrientedBBox) -> list[tuple[int, int]]:
+    """`oriented_bbox_corners` as Python ``(x, y)`` pairs."""
+    cy, cx = (g.top + g.bottom) // 2, (g.left + g.right) // 2
+    # the float64 values np.cos / np.sin give (math.cos may differ in the last bit)
+    cos_a, sin_a = float(np.cos(g.angle)), float(np.sin(g.angle))
+    out = []
+    for row, col in ((g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)):
+        dx, dy = col - cx, row - cy
+        x = dx * cos_a - dy * sin_a + cx
+        y = dx * sin_a + dy * cos_a + cy
+        out.append((math.floor(x), math.floor(y)))
+    return out
 
 
 def oriented_bbox_corners(g: OrientedBBox) -> np.ndarray:
@@ -253,15 +313,7 @@ def oriented_bbox_corners(g: OrientedBBox) -> np.ndarray:
     numpy.ndarray
         ``(4, 2)`` int64 ``[x, y]`` corners.
     """
-    cy, cx = (g.top + g.bottom) // 2, (g.left + g.right) // 2
-    cos_a, sin_a = np.cos(g.angle), np.sin(g.angle)
-    out = []
-    for row, col in ((g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)):
-        dx, dy = col - cx, row - cy
-        x = dx * cos_a - dy * sin_a + cx
-        y = dx * sin_a + dy * cos_a + cy
-        out.append((math.floor(x), math.floor(y)))
-    return np.array(out, np.int64)
+    return np.array(_corners(g), np.int64)
 
 
 @dataclass
@@ -288,26 +340,107 @@ class _Stats:
             )
 
 
-def _window(grid: np.ndarray, pts: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Bounding box ``(x0, y0, x1, y1)`` (exclusive end) of `pts` clipped to the grid."""
-    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-    box = clip_box((int(y0), int(x0), int(y1) + 1, int(x1) + 1), *grid.shape)
-    if box is None:
-        return None
-    top, left, bottom, right = box
-    return left, top, right, bottom
+_OPENCV_ADDS = (np.dtype(np.uint8), np.dtype(np.float32))
 
 
-def _fill(temp: np.ndarray, rings: list[np.ndarray], offset: np.ndarray, value: int) -> None:
-    cv2.fillPoly(temp, [(r - offset).astype(np.int32) for r in rings], value)
+def _accumulate(grid: np.ndarray, top: int, left: int, data: np.ndarray) -> None:
+    """``grid[top:top + h, left:left + w] += data`` for a 2-D `data` of ``(h, w)``.
+
+    OpenCV's ``accumulate`` adds uint8 or float32 into float32 with the same IEEE sums as
+    NumPy, without NumPy's casting buffers (several times faster on a label's box).
+    """
+    if data.dtype == np.bool_:
+        data = data.view(np.uint8)
+    h, w = data.shape
+    window = grid[top : top + h, left : left + w]
+    if grid.dtype == np.float32 and grid.flags.c_contiguous and data.dtype in _OPENCV_ADDS:
+        cv2.accumulate(data, window)
+    else:
+        window += data
 
 
-def _polygon_mask(p: Polygon, shape: tuple[int, ...], offset: np.ndarray) -> np.ndarray:
-    temp = np.zeros(shape, np.uint8)
-    _fill(temp, [p.exterior], offset, 1)
-    if p.interiors:
-        _fill(temp, list(p.interiors), offset, 0)
-    return temp
+#: Vertices within +-2**30 convert to int32 exactly and stay in int32 shifted into a scratch.
+_SAFE = 2**30
+
+
+def _fits_int32(pts: np.ndarray) -> bool:
+    """Whether `pts` is an int64 ``(N, 2)`` array (N > 0) with every value within +-2**30."""
+    if pts.dtype != np.int64 or pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+        return False
+    # float64 is exact to 2**53 and OpenCV finds both extremes in one call
+    lo, hi = cv2.minMaxLoc(pts.reshape(-1).astype(np.float64))[:2]
+    return lo >= -_SAFE and hi <= _SAFE
+
+
+class _Scratch:
+    """A zeroed uint8 array over a label's bounding box clipped to the grid, to draw into.
+
+    ``x0, y0`` is its top-left corner in the grid; vertices are drawn shifted by it. When all
+    vertices are within +-2**30 (always, for labels cropped to their image and scaled to the
+    grid), rings go to OpenCV as int32 with its ``offset``; otherwise they are shifted in
+    int64 and wrapped to int32 as NumPy does, like the plain formula.
+    """
+
+    __slots__ = ("exact", "temp", "x0", "y0")
+
+    def __init__(self, temp: np.ndarray, x0: int, y0: int, exact: bool) -> None:
+        self.temp, self.x0, self.y0, self.exact = temp, x0, y0, exact
+
+    @classmethod
+    def over(cls, grid: np.ndarray, rings: Sequence[np.ndarray]) -> _Scratch | None:
+        """Make the scratch over the vertices of `rings`; None if they miss the grid."""
+        pts = rings[0] if len(rings) == 1 else np.concatenate(rings)
+        if _fits_int32(pts):
+            x, y, w, h = cv2.boundingRect(pts.astype(np.int32))
+            return cls.over_box(grid, x, y, x + w - 1, y + h - 1, exact=True)
+        (x_lo, y_lo), (x_hi, y_hi) = pts.min(axis=0), pts.max(axis=0)
+        return cls.over_box(grid, int(x_lo), int(y_lo), int(x_hi), int(y_hi), exact=False)
+
+    @classmethod
+    def over_box(
+        cls, grid: np.ndarray, x_lo: int, y_lo: int, x_hi: int, y_hi: int, exact: bool
+    ) -> _Scratch | None:
+        """Make the scratch over ``[x_lo, x_hi] x [y_lo, y_hi]``; None if it misses the grid.
+
+        `exact`: the vertices to draw are within +-2**30 (see `_fits_int32`).
+        """
+        h, w = grid.shape
+        x0, y0, x1, y1 = max(x_lo, 0), max(y_lo, 0), min(x_hi + 1, w), min(y_hi + 1, h)
+        if x0 >= x1 or y0 >= y1:
+            return None
+        return cls(np.zeros((y1 - y0, x1 - x0), np.uint8), x0, y0, exact)
+
+    def shifted(self, pts: np.ndarray) -> np.ndarray:
+        """``pts - (x0, y0)`` as int32."""
+        return (pts - np.array((self.x0, self.y0))).astype(np.int32)
+
+    def fill(self, rings: Sequence[np.ndarray], value: int, temp: np.ndarray | None = None) -> None:
+        """``cv2.fillPoly`` of `rings` with `value` into `temp` (default: this scratch)."""
+        temp = self.temp if temp is None else temp
+        if self.exact:
+            offset = (-self.x0, -self.y0)
+            cv2.fillPoly(temp, [r.astype(np.int32) for r in rings], value, offset=offset)
+        else:
+            cv2.fillPoly(temp, [self.shifted(r) for r in rings], value)
+
+    def fill_polygon(self, p: Polygon, blank: bool) -> None:
+        """Set the pixels of `p` (its exterior less its holes) to 1, keeping the others.
+
+        `blank`: nothing is drawn yet, so the holes can be cleared in place.
+        """
+        if not p.interiors or blank:
+            self.fill((p.exterior,), 1)
+            if p.interiors:
+                self.fill(p.interiors, 0)
+            return
+        mask = np.zeros_like(self.temp)
+        self.fill((p.exterior,), 1, mask)
+        self.fill(p.interiors, 0, mask)
+        np.bitwise_or(self.temp, mask, out=self.temp)
+
+    def add_to(self, grid: np.ndarray) -> None:
+        """Add the drawn pixels into `grid`."""
+        _accumulate(grid, self.y0, self.x0, self.temp)
 
 
 def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
@@ -320,29 +453,41 @@ def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
     (r0, c0), (top, left, bottom, right) = g.origin, box
     data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
     if isinstance(g, AlphaMask):
-        data = (data / 255.0).astype(np.float32)
-    grid[top:bottom, left:right] += data
+        data = _alpha(data)
+    _accumulate(grid, top, left, data)
+
+
+#: ``(v / 255.0)`` as float32 for every uint8 ``v``: the same bits as dividing the array.
+_ALPHA = (np.arange(256) / 255.0).astype(np.float32)
+
+
+def _alpha(data: np.ndarray) -> np.ndarray:
+    """Return ``(data / 255.0).astype(np.float32)``, by table lookup for uint8."""
+    if data.dtype == np.uint8:
+        return cv2.LUT(data, _ALPHA)
+    return (data / 255.0).astype(np.float32)
 
 
 def _add_graph(g: Graph, grid: np.ndarray, stats: _Stats) -> None:
     enabled = {k: n for k, n in g.nodes.items() if not n.disabled}
     if not enabled:
         return
-    pts = np.array([[n.col, n.row] for n in enabled.values()], np.int64)
-    win = _window(grid, pts)
-    if win is None:
+    cols = [n.col for n in enabled.values()]
+    rows = [n.row for n in enabled.values()]
+    s = _Scratch.over_box(grid, min(cols), min(rows), max(cols), max(rows), exact=False)
+    if s is None:
         return
-    x0, y0, x1, y1 = win
-    temp = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    temp, x0, y0 = s.temp, s.x0, s.y0
     for src, dst, has_colour in g.edges:
         a, b = enabled.get(src), enabled.get(dst)
         if a is not None and b is not None:
             cv2.line(temp, (a.col - x0, a.row - y0), (b.col - x0, b.row - y0), 1, 1)
             stats.uncoloured_edges += not has_colour
-    for n in enabled.values():
-        if y0 <= n.row < y1 and x0 <= n.col < x1:
-            temp[n.row - y0, n.col - x0] = 1
-    grid[y0:y1, x0:x1] += temp
+    y1, x1 = y0 + temp.shape[0], x0 + temp.shape[1]
+    for row, col in zip(rows, cols, strict=True):
+        if y0 <= row < y1 and x0 <= col < x1:
+            temp[row - y0, col - x0] = 1
+    s.add_to(grid)
 
 
 def add_geometry(grid: np.ndarray, g: Geometry) -> None:
@@ -365,19 +510,6 @@ def add_geometry(grid: np.ndarray, g: Geometry) -> None:
 def _add(g: object, grid: np.ndarray, stats: _Stats) -> None:
     """Draw one geometry into `grid`: one per geometry type, see `add_geometry`."""
     raise TypeError(f"cannot draw {type(g).__name__}")
-
-
-def _add_drawn(
-    grid: np.ndarray, pts: np.ndarray, draw: Callable[[np.ndarray, np.ndarray], None]
-) -> None:
-    """Add what `draw(temp, offset)` draws into a scratch array over the box of `pts`."""
-    win = _window(grid, pts)
-    if win is None:
-        return
-    x0, y0, x1, y1 = win
-    temp = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    draw(temp, np.array([x0, y0], np.int64))
-    grid[y0:y1, x0:x1] += temp
 
 
 @_add.register
@@ -407,50 +539,50 @@ def _add_nothing(g: AnyGeometry, grid: np.ndarray, stats: _Stats) -> None:
 
 @_add.register
 def _add_polygon(g: Polygon, grid: np.ndarray, stats: _Stats) -> None:
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        temp |= _polygon_mask(g, temp.shape, offset)
-
-    _add_drawn(grid, np.concatenate([g.exterior, *g.interiors]), draw)
+    s = _Scratch.over(grid, (g.exterior, *g.interiors))
+    if s is not None:
+        s.fill_polygon(g, blank=True)
+        s.add_to(grid)
 
 
 @_add.register
 def _add_multipolygon(g: MultiPolygon, grid: np.ndarray, stats: _Stats) -> None:
     if not g.parts:
         return
-
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        for part in g.parts:
-            temp |= _polygon_mask(part, temp.shape, offset)
-
-    pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
-    _add_drawn(grid, pts, draw)
+    s = _Scratch.over(grid, [r for p in g.parts for r in (p.exterior, *p.interiors)])
+    if s is not None:
+        for i, part in enumerate(g.parts):  # their union: a hole clears its own part only
+            s.fill_polygon(part, blank=i == 0)
+        s.add_to(grid)
 
 
 @_add.register
 def _add_polyline(g: Polyline, grid: np.ndarray, stats: _Stats) -> None:
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        cv2.polylines(temp, [(g.points - offset).astype(np.int32)], False, 1, 1)
-
-    _add_drawn(grid, g.points, draw)
+    s = _Scratch.over(grid, (g.points,))
+    if s is not None:
+        cv2.polylines(s.temp, [s.shifted(g.points)], False, 1, 1)
+        s.add_to(grid)
 
 
 @_add.register
 def _add_cuboid(g: Cuboid, grid: np.ndarray, stats: _Stats) -> None:
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
+    s = _Scratch.over(grid, (g.points[sorted({i for face in g.faces for i in face})],))
+    if s is not None:
         for face in g.faces:
-            _fill(temp, [g.points[list(face)]], offset, 1)
-
-    _add_drawn(grid, g.points[sorted({i for face in g.faces for i in face})], draw)
+            s.fill((g.points[list(face)],), 1)
+        s.add_to(grid)
 
 
 @_add.register
 def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None:
-    corners = oriented_bbox_corners(g)
-
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        _fill(temp, [corners], offset, 1)
-
-    _add_drawn(grid, corners, draw)
+    corners = _corners(g)
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    x_lo, y_lo, x_hi, y_hi = min(xs), min(ys), max(xs), max(ys)
+    exact = min(x_lo, y_lo) >= -_SAFE and max(x_hi, y_hi) <= _SAFE
+    s = _Scratch.over_box(grid, x_lo, y_lo, x_hi, y_hi, exact)
+    if s is not None:
+        s.fill((np.array(corners, np.int64),), 1)
+        s.add_to(grid)
 
 
 # --------------------------------------------------------------------------- density
