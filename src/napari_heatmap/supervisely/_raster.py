@@ -125,17 +125,15 @@ def grid_size(
 def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
     """Source indices of nearest-neighbour resampling (skimage ``order=0`` / ndimage zoom).
 
-    ``floor(((i + 0.5) * z - 0.5) + 0.5)`` for ``z = n_in / n_out``, each step in float64 as
-    written (``arange(0.5, n)`` is exactly ``i + 0.5``; the values are >= 0, so truncation is
-    the floor). Cached per size pair, so the array is read-only.
+    skimage's formula is ``floor(((i + 0.5) * z - 0.5) + 0.5)`` with ``z = n_in / n_out``. In
+    float64, ``x = (i + 0.5) * z`` is > 0, and ``(x - 0.5) + 0.5`` gives back exactly ``x`` when
+    ``0.5 <= x < 2**52`` (both steps are exact there) and a value in ``[0, 0.5]`` when
+    ``x < 0.5``: the floor is that of ``x`` in both cases, which truncation gives for x > 0.
+    Cached per size pair, so the array is read-only.
     """
-    index = np.arange(0.5, n_out)
-    index *= n_in / n_out
-    index -= 0.5
-    index += 0.5
-    out = index.astype(np.intp)
-    out.flags.writeable = False
-    return out
+    index = (np.arange(0.5, n_out) * (n_in / n_out)).astype(np.intp)
+    index.flags.writeable = False
+    return index
 
 
 def _scale(pts: np.ndarray, frow: float, fcol: float) -> np.ndarray:
@@ -340,107 +338,92 @@ class _Stats:
             )
 
 
-_OPENCV_ADDS = (np.dtype(np.uint8), np.dtype(np.float32))
+_F32 = np.dtype(np.float32)
+_U8 = np.dtype(np.uint8)
+_I64 = np.dtype(np.int64)
 
 
 def _accumulate(grid: np.ndarray, top: int, left: int, data: np.ndarray) -> None:
-    """``grid[top:top + h, left:left + w] += data`` for a 2-D `data` of ``(h, w)``.
+    """``grid[top:top + h, left:left + w] += data`` for a 2-D uint8 or float32 `data`.
 
-    OpenCV's ``accumulate`` adds uint8 or float32 into float32 with the same IEEE sums as
-    NumPy, without NumPy's casting buffers (several times faster on a label's box).
+    OpenCV's ``accumulate`` gives the same IEEE float32 sums as NumPy, without NumPy's casting
+    buffers (several times faster on a label's box); NumPy does any other case.
     """
-    if data.dtype == np.bool_:
-        data = data.view(np.uint8)
     h, w = data.shape
     window = grid[top : top + h, left : left + w]
-    if grid.dtype == np.float32 and grid.flags.c_contiguous and data.dtype in _OPENCV_ADDS:
+    if grid.dtype is _F32 and grid.flags.c_contiguous and (data.dtype is _U8 or data.dtype is _F32):
         cv2.accumulate(data, window)
     else:
         window += data
 
 
-#: Vertices within +-2**30 convert to int32 exactly and stay in int32 shifted into a scratch.
-_SAFE = 2**30
+#: Vertices within +-2**24 are exact in float32 and int32, also shifted into a scratch.
+_EXACT = 2**24
 
 
-def _fits_int32(pts: np.ndarray) -> bool:
-    """Whether `pts` is an int64 ``(N, 2)`` array (N > 0) with every value within +-2**30."""
-    if pts.dtype != np.int64 or pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
-        return False
-    # float64 is exact to 2**53 and OpenCV finds both extremes in one call
-    lo, hi = cv2.minMaxLoc(pts.reshape(-1).astype(np.float64))[:2]
-    return lo >= -_SAFE and hi <= _SAFE
+def _bounds(pts: np.ndarray) -> tuple[int, int, int, int, bool]:
+    """``(x_lo, y_lo, x_hi, y_hi, small)`` of ``(N, 2)`` ``[x, y]`` vertices, inclusive.
 
-
-class _Scratch:
-    """A zeroed uint8 array over a label's bounding box clipped to the grid, to draw into.
-
-    ``x0, y0`` is its top-left corner in the grid; vertices are drawn shifted by it. When all
-    vertices are within +-2**30 (always, for labels cropped to their image and scaled to the
-    grid), rings go to OpenCV as int32 with its ``offset``; otherwise they are shifted in
-    int64 and wrapped to int32 as NumPy does, like the plain formula.
+    ``small``: int64 vertices all within +-2**24, whose bounds OpenCV finds from float32 (one
+    call instead of two NumPy reductions).
     """
+    if pts.dtype is _I64 and pts.ndim == 2 and pts.shape[1] == 2 and len(pts) > 0:
+        x, y, w, h = cv2.boundingRect(pts.astype(np.float32))
+        # float32 rounding is monotonic and exact below 2**24: if the float bounds are inside
+        # (-2**24, 2**24) so are the int64 ones, and they are equal
+        if x > -_EXACT and y > -_EXACT and x + w <= _EXACT and y + h <= _EXACT:
+            return x, y, x + w - 1, y + h - 1, True
+    (x_lo, y_lo), (x_hi, y_hi) = pts.min(axis=0), pts.max(axis=0)
+    return int(x_lo), int(y_lo), int(x_hi), int(y_hi), False
 
-    __slots__ = ("exact", "temp", "x0", "y0")
 
-    def __init__(self, temp: np.ndarray, x0: int, y0: int, exact: bool) -> None:
-        self.temp, self.x0, self.y0, self.exact = temp, x0, y0, exact
+def _scratch(
+    grid: np.ndarray, x_lo: int, y_lo: int, x_hi: int, y_hi: int
+) -> tuple[np.ndarray, int, int] | None:
+    """Make a zeroed uint8 array over ``[x_lo, x_hi] x [y_lo, y_hi]`` clipped to the grid.
 
-    @classmethod
-    def over(cls, grid: np.ndarray, rings: Sequence[np.ndarray]) -> _Scratch | None:
-        """Make the scratch over the vertices of `rings`; None if they miss the grid."""
-        pts = rings[0] if len(rings) == 1 else np.concatenate(rings)
-        if _fits_int32(pts):
-            x, y, w, h = cv2.boundingRect(pts.astype(np.int32))
-            return cls.over_box(grid, x, y, x + w - 1, y + h - 1, exact=True)
-        (x_lo, y_lo), (x_hi, y_hi) = pts.min(axis=0), pts.max(axis=0)
-        return cls.over_box(grid, int(x_lo), int(y_lo), int(x_hi), int(y_hi), exact=False)
+    Returns ``(temp, x0, y0)`` with ``x0, y0`` its corner in the grid; None if the box misses
+    the grid.
+    """
+    h, w = grid.shape
+    x0, y0, x1, y1 = max(x_lo, 0), max(y_lo, 0), min(x_hi + 1, w), min(y_hi + 1, h)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return np.zeros((y1 - y0, x1 - x0), np.uint8), x0, y0
 
-    @classmethod
-    def over_box(
-        cls, grid: np.ndarray, x_lo: int, y_lo: int, x_hi: int, y_hi: int, exact: bool
-    ) -> _Scratch | None:
-        """Make the scratch over ``[x_lo, x_hi] x [y_lo, y_hi]``; None if it misses the grid.
 
-        `exact`: the vertices to draw are within +-2**30 (see `_fits_int32`).
-        """
-        h, w = grid.shape
-        x0, y0, x1, y1 = max(x_lo, 0), max(y_lo, 0), min(x_hi + 1, w), min(y_hi + 1, h)
-        if x0 >= x1 or y0 >= y1:
-            return None
-        return cls(np.zeros((y1 - y0, x1 - x0), np.uint8), x0, y0, exact)
+def _fill(
+    temp: np.ndarray, rings: Sequence[np.ndarray], value: int, x0: int, y0: int, small: bool
+) -> None:
+    """``cv2.fillPoly`` of `rings` shifted by ``-(x0, y0)`` with `value` into `temp`.
 
-    def shifted(self, pts: np.ndarray) -> np.ndarray:
-        """``pts - (x0, y0)`` as int32."""
-        return (pts - np.array((self.x0, self.y0))).astype(np.int32)
+    `small` rings (see `_bounds`) go to OpenCV as int32 with its ``offset``; others are shifted
+    in int64 and wrapped to int32 as NumPy does, the plain formula.
+    """
+    if small:
+        int32 = (
+            [r.astype(np.int32) for r in rings] if len(rings) > 1 else [rings[0].astype(np.int32)]
+        )
+        cv2.fillPoly(temp, int32, value, cv2.LINE_8, 0, (-x0, -y0))
+    else:
+        offset = np.array((x0, y0))
+        cv2.fillPoly(temp, [(r - offset).astype(np.int32) for r in rings], value)
 
-    def fill(self, rings: Sequence[np.ndarray], value: int, temp: np.ndarray | None = None) -> None:
-        """``cv2.fillPoly`` of `rings` with `value` into `temp` (default: this scratch)."""
-        temp = self.temp if temp is None else temp
-        if self.exact:
-            offset = (-self.x0, -self.y0)
-            cv2.fillPoly(temp, [r.astype(np.int32) for r in rings], value, offset=offset)
-        else:
-            cv2.fillPoly(temp, [self.shifted(r) for r in rings], value)
 
-    def fill_polygon(self, p: Polygon, blank: bool) -> None:
-        """Set the pixels of `p` (its exterior less its holes) to 1, keeping the others.
+def _fill_polygon(temp: np.ndarray, p: Polygon, x0: int, y0: int, small: bool, blank: bool) -> None:
+    """Set the pixels of `p` (its exterior less its holes) in `temp` to 1, keeping the others.
 
-        `blank`: nothing is drawn yet, so the holes can be cleared in place.
-        """
-        if not p.interiors or blank:
-            self.fill((p.exterior,), 1)
-            if p.interiors:
-                self.fill(p.interiors, 0)
-            return
-        mask = np.zeros_like(self.temp)
-        self.fill((p.exterior,), 1, mask)
-        self.fill(p.interiors, 0, mask)
-        np.bitwise_or(self.temp, mask, out=self.temp)
-
-    def add_to(self, grid: np.ndarray) -> None:
-        """Add the drawn pixels into `grid`."""
-        _accumulate(grid, self.y0, self.x0, self.temp)
+    `blank`: `temp` holds nothing yet, so the holes can be cleared in place.
+    """
+    if not p.interiors or blank:
+        _fill(temp, (p.exterior,), 1, x0, y0, small)
+        if p.interiors:
+            _fill(temp, p.interiors, 0, x0, y0, small)
+        return
+    mask = np.zeros(temp.shape, np.uint8)
+    _fill(mask, (p.exterior,), 1, x0, y0, small)
+    _fill(mask, p.interiors, 0, x0, y0, small)
+    np.bitwise_or(temp, mask, out=temp)
 
 
 def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
@@ -454,6 +437,8 @@ def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
     data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
     if isinstance(g, AlphaMask):
         data = _alpha(data)
+    elif data.dtype == np.bool_:
+        data = data.view(np.uint8)
     _accumulate(grid, top, left, data)
 
 
@@ -474,20 +459,23 @@ def _add_graph(g: Graph, grid: np.ndarray, stats: _Stats) -> None:
         return
     cols = [n.col for n in enabled.values()]
     rows = [n.row for n in enabled.values()]
-    s = _Scratch.over_box(grid, min(cols), min(rows), max(cols), max(rows), exact=False)
-    if s is None:
+    scratch = _scratch(grid, min(cols), min(rows), max(cols), max(rows))
+    if scratch is None:
         return
-    temp, x0, y0 = s.temp, s.x0, s.y0
+    temp, x0, y0 = scratch
+    at = {k: (n.col - x0, n.row - y0) for k, n in enabled.items()}
+    uncoloured = 0
     for src, dst, has_colour in g.edges:
-        a, b = enabled.get(src), enabled.get(dst)
+        a, b = at.get(src), at.get(dst)
         if a is not None and b is not None:
-            cv2.line(temp, (a.col - x0, a.row - y0), (b.col - x0, b.row - y0), 1, 1)
-            stats.uncoloured_edges += not has_colour
-    y1, x1 = y0 + temp.shape[0], x0 + temp.shape[1]
-    for row, col in zip(rows, cols, strict=True):
-        if y0 <= row < y1 and x0 <= col < x1:
-            temp[row - y0, col - x0] = 1
-    s.add_to(grid)
+            cv2.line(temp, a, b, 1, 1)
+            uncoloured += not has_colour
+    stats.uncoloured_edges += uncoloured
+    h, w = temp.shape
+    for x, y in at.values():
+        if 0 <= y < h and 0 <= x < w:
+            temp[y, x] = 1
+    _accumulate(grid, y0, x0, temp)
 
 
 def add_geometry(grid: np.ndarray, g: Geometry) -> None:
@@ -524,7 +512,7 @@ def _add_rectangle(g: Rectangle, grid: np.ndarray, stats: _Stats) -> None:
     box = clip_box((g.top, g.left, g.bottom + 1, g.right + 1), *grid.shape)
     if box is not None:
         top, left, bottom, right = box
-        grid[top:bottom, left:right] += 1
+        _accumulate(grid, top, left, np.ones((bottom - top, right - left), np.uint8))
 
 
 _add.register(Bitmap, _add_mask)
@@ -539,38 +527,48 @@ def _add_nothing(g: AnyGeometry, grid: np.ndarray, stats: _Stats) -> None:
 
 @_add.register
 def _add_polygon(g: Polygon, grid: np.ndarray, stats: _Stats) -> None:
-    s = _Scratch.over(grid, (g.exterior, *g.interiors))
-    if s is not None:
-        s.fill_polygon(g, blank=True)
-        s.add_to(grid)
+    pts = np.concatenate((g.exterior, *g.interiors)) if g.interiors else g.exterior
+    x_lo, y_lo, x_hi, y_hi, small = _bounds(pts)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        _fill_polygon(temp, g, x0, y0, small, blank=True)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_multipolygon(g: MultiPolygon, grid: np.ndarray, stats: _Stats) -> None:
     if not g.parts:
         return
-    s = _Scratch.over(grid, [r for p in g.parts for r in (p.exterior, *p.interiors)])
-    if s is not None:
+    pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
+    x_lo, y_lo, x_hi, y_hi, small = _bounds(pts)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
         for i, part in enumerate(g.parts):  # their union: a hole clears its own part only
-            s.fill_polygon(part, blank=i == 0)
-        s.add_to(grid)
+            _fill_polygon(temp, part, x0, y0, small, blank=i == 0)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_polyline(g: Polyline, grid: np.ndarray, stats: _Stats) -> None:
-    s = _Scratch.over(grid, (g.points,))
-    if s is not None:
-        cv2.polylines(s.temp, [s.shifted(g.points)], False, 1, 1)
-        s.add_to(grid)
+    x_lo, y_lo, x_hi, y_hi, _ = _bounds(g.points)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        cv2.polylines(temp, [(g.points - np.array((x0, y0))).astype(np.int32)], False, 1, 1)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_cuboid(g: Cuboid, grid: np.ndarray, stats: _Stats) -> None:
-    s = _Scratch.over(grid, (g.points[sorted({i for face in g.faces for i in face})],))
-    if s is not None:
+    x_lo, y_lo, x_hi, y_hi, small = _bounds(g.points[sorted({i for f in g.faces for i in f})])
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
         for face in g.faces:
-            s.fill((g.points[list(face)],), 1)
-        s.add_to(grid)
+            _fill(temp, (g.points[list(face)],), 1, x0, y0, small)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
@@ -578,11 +576,15 @@ def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None
     corners = _corners(g)
     xs, ys = [x for x, _ in corners], [y for _, y in corners]
     x_lo, y_lo, x_hi, y_hi = min(xs), min(ys), max(xs), max(ys)
-    exact = min(x_lo, y_lo) >= -_SAFE and max(x_hi, y_hi) <= _SAFE
-    s = _Scratch.over_box(grid, x_lo, y_lo, x_hi, y_hi, exact)
-    if s is not None:
-        s.fill((np.array(corners, np.int64),), 1)
-        s.add_to(grid)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        if min(x_lo, y_lo) > -_EXACT and max(x_hi, y_hi) < _EXACT:
+            pts = np.array([(x - x0, y - y0) for x, y in corners], np.int32)
+        else:  # shifted in int64, wrapped to int32 (the plain formula)
+            pts = (np.array(corners, np.int64) - np.array((x0, y0))).astype(np.int32)
+        cv2.fillPoly(temp, [pts], 1)
+        _accumulate(grid, y0, x0, temp)
 
 
 # --------------------------------------------------------------------------- density
