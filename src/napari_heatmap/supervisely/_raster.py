@@ -357,21 +357,22 @@ def _accumulate(grid: np.ndarray, top: int, left: int, data: np.ndarray) -> None
         window += data
 
 
-#: Vertices within +-2**24 are exact in float32 and int32, also shifted into a scratch.
-_EXACT = 2**24
+#: Vertices within +-2**30 convert to int32 exactly and stay in int32 shifted into a scratch.
+_SMALL = 2**30
 
 
 def _bounds(pts: np.ndarray) -> tuple[int, int, int, int, bool]:
     """``(x_lo, y_lo, x_hi, y_hi, small)`` of ``(N, 2)`` ``[x, y]`` vertices, inclusive.
 
-    ``small``: int64 vertices all within +-2**24, whose bounds OpenCV finds from float32 (one
-    call instead of two NumPy reductions).
+    ``small``: int64 vertices all within +-2**30 (always, for labels cropped to their image and
+    scaled to the grid), whose bounds OpenCV finds in int32 (one call instead of two NumPy
+    reductions). The range is checked on float64 copies, exact here: OpenCV's float32
+    bounding box is wrong for values beyond int32.
     """
     if pts.dtype is _I64 and pts.ndim == 2 and pts.shape[1] == 2 and len(pts) > 0:
-        x, y, w, h = cv2.boundingRect(pts.astype(np.float32))
-        # float32 rounding is monotonic and exact below 2**24: if the float bounds are inside
-        # (-2**24, 2**24) so are the int64 ones, and they are equal
-        if x > -_EXACT and y > -_EXACT and x + w <= _EXACT and y + h <= _EXACT:
+        lo, hi = cv2.minMaxLoc(pts.reshape(-1).astype(np.float64))[:2]
+        if lo >= -_SMALL and hi <= _SMALL:
+            x, y, w, h = cv2.boundingRect(pts.astype(np.int32))
             return x, y, x + w - 1, y + h - 1, True
     (x_lo, y_lo), (x_hi, y_hi) = pts.min(axis=0), pts.max(axis=0)
     return int(x_lo), int(y_lo), int(x_hi), int(y_hi), False
@@ -579,7 +580,7 @@ def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
     if scratch is not None:
         temp, x0, y0 = scratch
-        if min(x_lo, y_lo) > -_EXACT and max(x_hi, y_hi) < _EXACT:
+        if min(x_lo, y_lo) >= -_SMALL and max(x_hi, y_hi) <= _SMALL:
             pts = np.array([(x - x0, y - y0) for x, y in corners], np.int32)
         else:  # shifted in int64, wrapped to int32 (the plain formula)
             pts = (np.array(corners, np.int64) - np.array((x0, y0))).astype(np.int32)
