@@ -394,3 +394,22 @@ def test_masks_of_other_dtypes_resize_and_draw_like_the_plain_formulas():
             _add(g, grid, _Stats())
             plain_add(g, expected, _Stats())
             assert same_bits(grid, expected)
+
+
+@pytest.mark.parametrize(
+    "g",
+    [
+        Bitmap((3, 4), np.zeros((0, 5), bool)),  # empty: counted as clipped, as clip_box says
+        Bitmap((-9, 4), np.ones((4, 5), bool)),  # above the grid
+        AlphaMask((H - 2, W - 3), np.full((6, 7), 200, np.uint8)),  # over the corner
+        AlphaMask((5, 6), np.full((6, 7), 200, np.uint8)),  # inside
+    ],
+    ids=["empty", "outside", "corner", "inside"],
+)
+def test_mask_clipping_is_counted_like_the_plain_formula(g):
+    grid, expected = np.zeros((H, W), np.float32), np.zeros((H, W), np.float32)
+    stats, expected_stats = _Stats(), _Stats()
+    _add(g, grid, stats)
+    plain_add(g, expected, expected_stats)
+    assert same_bits(grid, expected)
+    assert stats == expected_stats

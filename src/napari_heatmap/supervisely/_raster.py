@@ -36,7 +36,6 @@ from ._shapes import (
     Polyline,
     Rectangle,
     clip_box,
-    mask_box,
 )
 
 __all__ = [
@@ -270,10 +269,13 @@ def _resize_multipolygon(g: MultiPolygon, frow: float, fcol: float) -> MultiPoly
     rings = [r for p in g.parts for r in (p.exterior, *p.interiors)]
     if not rings:
         return MultiPolygon(())
-    scaled = iter(_scale_rings(rings, frow, fcol))  # exterior, holes, next exterior, ...
-    return MultiPolygon(
-        tuple(Polygon(next(scaled), tuple(next(scaled) for _ in p.interiors)) for p in g.parts)
-    )
+    scaled = _scale_rings(rings, frow, fcol)  # exterior, holes, next exterior, ...
+    parts, start = [], 0
+    for p in g.parts:
+        end = start + 1 + len(p.interiors)
+        parts.append(Polygon(scaled[start], tuple(scaled[start + 1 : end])))
+        start = end
+    return MultiPolygon(tuple(parts))
 
 
 @_resize.register
@@ -361,21 +363,22 @@ def _accumulate(grid: np.ndarray, top: int, left: int, data: np.ndarray) -> None
 _SMALL = 2**30
 
 
-def _bounds(pts: np.ndarray) -> tuple[int, int, int, int, bool]:
-    """``(x_lo, y_lo, x_hi, y_hi, small)`` of ``(N, 2)`` ``[x, y]`` vertices, inclusive.
+def _bounds(pts: np.ndarray) -> tuple[int, int, int, int, np.ndarray | None]:
+    """``(x_lo, y_lo, x_hi, y_hi, pts32)`` of ``(N, 2)`` ``[x, y]`` vertices, bounds inclusive.
 
-    ``small``: int64 vertices all within +-2**30 (always, for labels cropped to their image and
-    scaled to the grid), whose bounds OpenCV finds in int32 (one call instead of two NumPy
-    reductions). The range is checked on float64 copies, exact here: OpenCV's float32
-    bounding box is wrong for values beyond int32.
+    ``pts32``: for int64 vertices all within +-2**30 (always, for labels cropped to their image
+    and scaled to the grid), the vertices as int32, whose bounds OpenCV finds in one call
+    instead of two NumPy reductions; else None. The range is checked on float64 copies,
+    exact here (OpenCV's float32 bounding box is wrong for values beyond int32).
     """
     if pts.dtype is _I64 and pts.ndim == 2 and pts.shape[1] == 2 and len(pts) > 0:
         lo, hi = cv2.minMaxLoc(pts.reshape(-1).astype(np.float64))[:2]
         if lo >= -_SMALL and hi <= _SMALL:
-            x, y, w, h = cv2.boundingRect(pts.astype(np.int32))
-            return x, y, x + w - 1, y + h - 1, True
+            pts32 = pts.astype(np.int32)
+            x, y, w, h = cv2.boundingRect(pts32)
+            return x, y, x + w - 1, y + h - 1, pts32
     (x_lo, y_lo), (x_hi, y_hi) = pts.min(axis=0), pts.max(axis=0)
-    return int(x_lo), int(y_lo), int(x_hi), int(y_hi), False
+    return int(x_lo), int(y_lo), int(x_hi), int(y_hi), None
 
 
 def _scratch(
@@ -393,48 +396,67 @@ def _scratch(
     return np.zeros((y1 - y0, x1 - x0), np.uint8), x0, y0
 
 
-def _fill(
-    temp: np.ndarray, rings: Sequence[np.ndarray], value: int, x0: int, y0: int, small: bool
-) -> None:
-    """``cv2.fillPoly`` of `rings` shifted by ``-(x0, y0)`` with `value` into `temp`.
+def _for_scratch(
+    rings: Sequence[np.ndarray], pts32: np.ndarray | None, x0: int, y0: int
+) -> tuple[list[np.ndarray], tuple[int, int]]:
+    """`rings` as OpenCV draws them into a scratch whose corner is ``(x0, y0)`` in the grid.
 
-    `small` rings (see `_bounds`) go to OpenCV as int32 with its ``offset``; others are shifted
-    in int64 and wrapped to int32 as NumPy does, the plain formula.
+    Returns int32 arrays and the ``offset`` to draw them with: views of `pts32` (the rings
+    concatenated, see `_bounds`) and ``-(x0, y0)``; without `pts32`, the plain formula:
+    ``rings - (x0, y0)`` in int64, wrapped to int32 as NumPy does, and no offset.
+    """
+    if pts32 is None:
+        shift = np.array((x0, y0))
+        return [(r - shift).astype(np.int32) for r in rings], (0, 0)
+    if len(rings) == 1:
+        return [pts32], (-x0, -y0)
+    out, start = [], 0
+    for r in rings:
+        out.append(pts32[start : start + len(r)])
+        start += len(r)
+    return out, (-x0, -y0)
+
+
+def _fill_polygon(
+    temp: np.ndarray,
+    rings32: Sequence[np.ndarray],
+    offset: tuple[int, int],
+    blank: bool,
+) -> None:
+    """Set the pixels of a polygon (exterior ``rings32[0]`` less the holes) to 1 in `temp`.
+
+    The other pixels are kept. `blank`: `temp` holds nothing yet, so the holes can be cleared
+    in place; otherwise the polygon is drawn apart and OR-ed in.
+    """
+    exterior, holes = rings32[:1], rings32[1:]
+    target = temp if blank or not holes else np.zeros(temp.shape, np.uint8)
+    cv2.fillPoly(target, exterior, 1, cv2.LINE_8, 0, offset)
+    if holes:
+        cv2.fillPoly(target, holes, 0, cv2.LINE_8, 0, offset)
+    if target is not temp:
+        np.bitwise_or(temp, target, out=temp)
+
+
+def _fill(temp: np.ndarray, ring: np.ndarray, x0: int, y0: int, small: bool) -> None:
+    """``cv2.fillPoly`` of `ring` shifted by ``-(x0, y0)`` with 1 into `temp`.
+
+    `small`: the ring is within +-2**30 and goes to OpenCV as int32 with an offset; otherwise
+    the plain formula (see `_for_scratch`).
     """
     if small:
-        int32 = (
-            [r.astype(np.int32) for r in rings] if len(rings) > 1 else [rings[0].astype(np.int32)]
-        )
-        cv2.fillPoly(temp, int32, value, cv2.LINE_8, 0, (-x0, -y0))
+        cv2.fillPoly(temp, [ring.astype(np.int32)], 1, cv2.LINE_8, 0, (-x0, -y0))
     else:
-        offset = np.array((x0, y0))
-        cv2.fillPoly(temp, [(r - offset).astype(np.int32) for r in rings], value)
-
-
-def _fill_polygon(temp: np.ndarray, p: Polygon, x0: int, y0: int, small: bool, blank: bool) -> None:
-    """Set the pixels of `p` (its exterior less its holes) in `temp` to 1, keeping the others.
-
-    `blank`: `temp` holds nothing yet, so the holes can be cleared in place.
-    """
-    if not p.interiors or blank:
-        _fill(temp, (p.exterior,), 1, x0, y0, small)
-        if p.interiors:
-            _fill(temp, p.interiors, 0, x0, y0, small)
-        return
-    mask = np.zeros(temp.shape, np.uint8)
-    _fill(mask, (p.exterior,), 1, x0, y0, small)
-    _fill(mask, p.interiors, 0, x0, y0, small)
-    np.bitwise_or(temp, mask, out=temp)
+        cv2.fillPoly(temp, [(ring - np.array((x0, y0))).astype(np.int32)], 1)
 
 
 def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
-    whole = mask_box(g)
-    box = clip_box(whole, *grid.shape)
-    if box != whole:
+    (r0, c0), (mh, mw), (h, w) = g.origin, g.data.shape, grid.shape
+    top, left, bottom, right = max(r0, 0), max(c0, 0), min(r0 + mh, h), min(c0 + mw, w)
+    if top >= bottom or left >= right:  # nothing inside the grid (clip_box's None)
         stats.clipped_bitmaps += 1
-    if box is None:
         return
-    (r0, c0), (top, left, bottom, right) = g.origin, box
+    if (top, left, bottom, right) != (r0, c0, r0 + mh, c0 + mw):
+        stats.clipped_bitmaps += 1
     data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
     if isinstance(g, AlphaMask):
         data = _alpha(data)
@@ -528,12 +550,13 @@ def _add_nothing(g: AnyGeometry, grid: np.ndarray, stats: _Stats) -> None:
 
 @_add.register
 def _add_polygon(g: Polygon, grid: np.ndarray, stats: _Stats) -> None:
-    pts = np.concatenate((g.exterior, *g.interiors)) if g.interiors else g.exterior
-    x_lo, y_lo, x_hi, y_hi, small = _bounds(pts)
+    rings = (g.exterior, *g.interiors)
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(np.concatenate(rings) if g.interiors else g.exterior)
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
     if scratch is not None:
         temp, x0, y0 = scratch
-        _fill_polygon(temp, g, x0, y0, small, blank=True)
+        rings32, offset = _for_scratch(rings, pts32, x0, y0)
+        _fill_polygon(temp, rings32, offset, blank=True)
         _accumulate(grid, y0, x0, temp)
 
 
@@ -541,34 +564,42 @@ def _add_polygon(g: Polygon, grid: np.ndarray, stats: _Stats) -> None:
 def _add_multipolygon(g: MultiPolygon, grid: np.ndarray, stats: _Stats) -> None:
     if not g.parts:
         return
-    pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
-    x_lo, y_lo, x_hi, y_hi, small = _bounds(pts)
+    rings = [r for p in g.parts for r in (p.exterior, *p.interiors)]
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(np.concatenate(rings))
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
     if scratch is not None:
         temp, x0, y0 = scratch
+        rings32, offset = _for_scratch(rings, pts32, x0, y0)
+        start = 0
         for i, part in enumerate(g.parts):  # their union: a hole clears its own part only
-            _fill_polygon(temp, part, x0, y0, small, blank=i == 0)
+            end = start + 1 + len(part.interiors)
+            _fill_polygon(temp, rings32[start:end], offset, blank=i == 0)
+            start = end
         _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_polyline(g: Polyline, grid: np.ndarray, stats: _Stats) -> None:
-    x_lo, y_lo, x_hi, y_hi, _ = _bounds(g.points)
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(g.points)
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
     if scratch is not None:
         temp, x0, y0 = scratch
-        cv2.polylines(temp, [(g.points - np.array((x0, y0))).astype(np.int32)], False, 1, 1)
+        if pts32 is not None:  # small: shifting in int32 cannot overflow
+            pts32 -= np.array((x0, y0), np.int32)
+        else:
+            pts32 = (g.points - np.array((x0, y0))).astype(np.int32)
+        cv2.polylines(temp, [pts32], False, 1, 1)
         _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_cuboid(g: Cuboid, grid: np.ndarray, stats: _Stats) -> None:
-    x_lo, y_lo, x_hi, y_hi, small = _bounds(g.points[sorted({i for f in g.faces for i in f})])
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(g.points[sorted({i for f in g.faces for i in f})])
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
     if scratch is not None:
         temp, x0, y0 = scratch
         for face in g.faces:
-            _fill(temp, (g.points[list(face)],), 1, x0, y0, small)
+            _fill(temp, g.points[list(face)], x0, y0, small=pts32 is not None)
         _accumulate(grid, y0, x0, temp)
 
 
