@@ -413,3 +413,13 @@ def test_mask_clipping_is_counted_like_the_plain_formula(g):
     plain_add(g, expected, expected_stats)
     assert same_bits(grid, expected)
     assert stats == expected_stats
+
+
+def test_rectangles_small_and_huge_add_one_like_the_plain_formula():
+    grid = np.full((1100, 1000), 0.25, np.float32)
+    expected = grid.copy()
+    for g in (Rectangle(-5, 3, 7, 9), Rectangle(-50, -60, 2000, 2000), Rectangle(10, 10, 10, 10)):
+        _add(g, grid, _Stats())
+        plain_add(g, expected, _Stats())
+    assert same_bits(grid, expected)
+    assert grid[0, 0] == 1.25

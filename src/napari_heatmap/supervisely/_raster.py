@@ -185,6 +185,8 @@ def _resize_mask(g: Bitmap | AlphaMask, frow: float, fcol: float) -> Bitmap | Al
 
 
 def _resize_polygon(p: Polygon, frow: float, fcol: float) -> Polygon:
+    if not p.interiors:
+        return Polygon(_scale(p.exterior, frow, fcol))
     exterior, *interiors = _scale_rings((p.exterior, *p.interiors), frow, fcol)
     return Polygon(exterior, tuple(interiors))
 
@@ -372,7 +374,7 @@ def _bounds(pts: np.ndarray) -> tuple[int, int, int, int, np.ndarray | None]:
     exact here (OpenCV's float32 bounding box is wrong for values beyond int32).
     """
     if pts.dtype is _I64 and pts.ndim == 2 and pts.shape[1] == 2 and len(pts) > 0:
-        lo, hi = cv2.minMaxLoc(pts.reshape(-1).astype(np.float64))[:2]
+        lo, hi = cv2.minMaxLoc(pts.astype(np.float64))[:2]
         if lo >= -_SMALL and hi <= _SMALL:
             pts32 = pts.astype(np.int32)
             x, y, w, h = cv2.boundingRect(pts32)
@@ -530,12 +532,19 @@ def _add_point(g: Point, grid: np.ndarray, stats: _Stats) -> None:
         grid[g.row, g.col] += 1
 
 
+#: Rectangles up to this many pixels are added as a uint8 box of ones (faster than ``+= 1``).
+_MAX_ONES = 2**20
+
+
 @_add.register
 def _add_rectangle(g: Rectangle, grid: np.ndarray, stats: _Stats) -> None:
     box = clip_box((g.top, g.left, g.bottom + 1, g.right + 1), *grid.shape)
     if box is not None:
         top, left, bottom, right = box
-        _accumulate(grid, top, left, np.ones((bottom - top, right - left), np.uint8))
+        if (bottom - top) * (right - left) <= _MAX_ONES:
+            _accumulate(grid, top, left, np.ones((bottom - top, right - left), np.uint8))
+        else:  # no box-sized temporary for a huge rectangle
+            grid[top:bottom, left:right] += 1
 
 
 _add.register(Bitmap, _add_mask)
