@@ -589,15 +589,30 @@ def _add_multipolygon(g: MultiPolygon, grid: np.ndarray, stats: _Stats) -> None:
 
 @_add.register
 def _add_polyline(g: Polyline, grid: np.ndarray, stats: _Stats) -> None:
-    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(g.points)
+    pts = g.points
+    if pts.dtype is not _I64 or pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+        _add_polyline_plain(pts, grid)
+        return
+    xy = pts.tolist()  # a few vertices: Python ints beat NumPy reductions
+    xs, ys = [x for x, _ in xy], [y for _, y in xy]
+    x_lo, y_lo, x_hi, y_hi = min(xs), min(ys), max(xs), max(ys)
+    if min(x_lo, y_lo) < -_SMALL or max(x_hi, y_hi) > _SMALL:
+        _add_polyline_plain(pts, grid)
+        return
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
     if scratch is not None:
         temp, x0, y0 = scratch
-        if pts32 is not None:  # small: shifting in int32 cannot overflow
-            pts32 -= np.array((x0, y0), np.int32)
-        else:
-            pts32 = (g.points - np.array((x0, y0))).astype(np.int32)
-        cv2.polylines(temp, [pts32], False, 1, 1)
+        cv2.polylines(temp, [np.array([(x - x0, y - y0) for x, y in xy], np.int32)], False, 1, 1)
+        _accumulate(grid, y0, x0, temp)
+
+
+def _add_polyline_plain(points: np.ndarray, grid: np.ndarray) -> None:
+    """Draw a line whose vertices are not small int64 ones: the plain int64 formula."""
+    x_lo, y_lo, x_hi, y_hi, _ = _bounds(points)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        cv2.polylines(temp, [(points - np.array((x0, y0))).astype(np.int32)], False, 1, 1)
         _accumulate(grid, y0, x0, temp)
 
 
