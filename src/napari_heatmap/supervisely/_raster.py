@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,6 @@ from ._shapes import (
     Polyline,
     Rectangle,
     clip_box,
-    mask_box,
 )
 
 __all__ = [
@@ -121,35 +120,75 @@ def grid_size(
 # --------------------------------------------------------------------------- resize
 
 
+@functools.lru_cache(maxsize=256)
 def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
-    """Source indices of nearest-neighbour resampling (skimage ``order=0`` / ndimage zoom)."""
-    z = n_in / n_out
-    return np.floor(((np.arange(n_out) + 0.5) * z - 0.5) + 0.5).astype(np.intp)
+    """Source indices of nearest-neighbour resampling (skimage ``order=0`` / ndimage zoom).
+
+    skimage's formula is ``floor(((i + 0.5) * z - 0.5) + 0.5)`` with ``z = n_in / n_out``. In
+    float64, ``x = (i + 0.5) * z`` is > 0, and ``(x - 0.5) + 0.5`` gives back exactly ``x`` when
+    ``0.5 <= x < 2**52`` (both steps are exact there) and a value in ``[0, 0.5]`` when
+    ``x < 0.5``: the floor is that of ``x`` in both cases, which truncation gives for x > 0.
+    Cached per size pair, so the array is read-only.
+    """
+    index = (np.arange(0.5, n_out) * (n_in / n_out)).astype(np.intp)
+    index.flags.writeable = False
+    return index
 
 
 def _scale(pts: np.ndarray, frow: float, fcol: float) -> np.ndarray:
-    return np.rint(pts * np.array([fcol, frow])).astype(np.int64)
+    """``[x, y]`` vertices times ``(fcol, frow)``, rounded half to even, as int64."""
+    scaled = pts * np.array((fcol, frow))
+    return np.rint(scaled, out=scaled).astype(np.int64)
 
 
-def _resize_mask(g: Bitmap | AlphaMask, frow: float, fcol: float) -> Bitmap | AlphaMask | None:
-    (r0, c0), (h, w) = g.origin, g.data.shape
-    origin = (round(r0 * frow), round(c0 * fcol))
-    out_h, out_w = max(round(h * frow), 1), max(round(w * fcol), 1)
-    data = g.data
-    if (out_h, out_w) != (h, w):
-        data = data[_nearest_index(h, out_h)][:, _nearest_index(w, out_w)]
+def _scale_rings(rings: Sequence[np.ndarray], frow: float, fcol: float) -> list[np.ndarray]:
+    """`_scale` of each ring, computed in one pass over all of them (views of one array)."""
+    if len(rings) == 1:
+        return [_scale(rings[0], frow, fcol)]
+    scaled = _scale(np.concatenate(rings), frow, fcol)
+    out, start = [], 0
+    for ring in rings:
+        out.append(scaled[start : start + len(ring)])
+        start += len(ring)
+    return out
+
+
+def _tight_box(data: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(top, left, bottom, right)`` (ends exclusive) of the non-zero pixels; None if none."""
+    if data.dtype == np.bool_ or data.dtype == np.uint8:
+        # OpenCV scans a uint8 mask in one pass; numpy's any() per axis costs two
+        left, top, width, height = cv2.boundingRect(data.view(np.uint8))
+        if width == 0:
+            return None
+        return top, left, top + height, left + width
     rows = np.flatnonzero(data.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(data.any(axis=0))
-    data = data[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return type(g)((origin[0] + int(rows[0]), origin[1] + int(cols[0])), data)
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _resize_mask(g: Bitmap | AlphaMask, frow: float, fcol: float) -> Bitmap | AlphaMask | None:
+    (r0, c0), (h, w) = g.origin, g.data.shape
+    out_h, out_w = max(round(h * frow), 1), max(round(w * fcol), 1)
+    data = g.data
+    if out_h != h:  # an unchanged side samples every index: nothing to take
+        data = data.take(_nearest_index(h, out_h), axis=0)
+    if out_w != w:
+        data = data.take(_nearest_index(w, out_w), axis=1)
+    box = _tight_box(data)
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    origin = (round(r0 * frow) + top, round(c0 * fcol) + left)
+    return type(g)(origin, data[top:bottom, left:right])
 
 
 def _resize_polygon(p: Polygon, frow: float, fcol: float) -> Polygon:
-    return Polygon(
-        _scale(p.exterior, frow, fcol), tuple(_scale(r, frow, fcol) for r in p.interiors)
-    )
+    if not p.interiors:
+        return Polygon(_scale(p.exterior, frow, fcol))
+    exterior, *interiors = _scale_rings((p.exterior, *p.interiors), frow, fcol)
+    return Polygon(exterior, tuple(interiors))
 
 
 def resize_geometry(
@@ -229,7 +268,16 @@ def _resize_cuboid(g: Cuboid, frow: float, fcol: float) -> Cuboid:
 
 @_resize.register
 def _resize_multipolygon(g: MultiPolygon, frow: float, fcol: float) -> MultiPolygon:
-    return MultiPolygon(tuple(_resize_polygon(p, frow, fcol) for p in g.parts))
+    rings = [r for p in g.parts for r in (p.exterior, *p.interiors)]
+    if not rings:
+        return MultiPolygon(())
+    scaled = _scale_rings(rings, frow, fcol)  # exterior, holes, next exterior, ...
+    parts, start = [], 0
+    for p in g.parts:
+        end = start + 1 + len(p.interiors)
+        parts.append(Polygon(scaled[start], tuple(scaled[start + 1 : end])))
+        start = end
+    return MultiPolygon(tuple(parts))
 
 
 @_resize.register
@@ -238,6 +286,20 @@ def _resize_any(g: AnyGeometry, frow: float, fcol: float) -> AnyGeometry:
 
 
 # --------------------------------------------------------------------------- drawing
+
+
+def _corners(g: OrientedBBox) -> list[tuple[int, int]]:
+    """`oriented_bbox_corners` as Python ``(x, y)`` pairs."""
+    cy, cx = (g.top + g.bottom) // 2, (g.left + g.right) // 2
+    # the float64 values np.cos / np.sin give (math.cos may differ in the last bit)
+    cos_a, sin_a = float(np.cos(g.angle)), float(np.sin(g.angle))
+    out = []
+    for row, col in ((g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)):
+        dx, dy = col - cx, row - cy
+        x = dx * cos_a - dy * sin_a + cx
+        y = dx * sin_a + dy * cos_a + cy
+        out.append((math.floor(x), math.floor(y)))
+    return out
 
 
 def oriented_bbox_corners(g: OrientedBBox) -> np.ndarray:
@@ -253,15 +315,7 @@ def oriented_bbox_corners(g: OrientedBBox) -> np.ndarray:
     numpy.ndarray
         ``(4, 2)`` int64 ``[x, y]`` corners.
     """
-    cy, cx = (g.top + g.bottom) // 2, (g.left + g.right) // 2
-    cos_a, sin_a = np.cos(g.angle), np.sin(g.angle)
-    out = []
-    for row, col in ((g.top, g.left), (g.top, g.right), (g.bottom, g.right), (g.bottom, g.left)):
-        dx, dy = col - cx, row - cy
-        x = dx * cos_a - dy * sin_a + cx
-        y = dx * sin_a + dy * cos_a + cy
-        out.append((math.floor(x), math.floor(y)))
-    return np.array(out, np.int64)
+    return np.array(_corners(g), np.int64)
 
 
 @dataclass
@@ -288,61 +342,165 @@ class _Stats:
             )
 
 
-def _window(grid: np.ndarray, pts: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Bounding box ``(x0, y0, x1, y1)`` (exclusive end) of `pts` clipped to the grid."""
-    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-    box = clip_box((int(y0), int(x0), int(y1) + 1, int(x1) + 1), *grid.shape)
-    if box is None:
+_F32 = np.dtype(np.float32)
+_U8 = np.dtype(np.uint8)
+_I64 = np.dtype(np.int64)
+
+
+def _accumulate(grid: np.ndarray, top: int, left: int, data: np.ndarray) -> None:
+    """``grid[top:top + h, left:left + w] += data`` for a 2-D uint8 or float32 `data`.
+
+    OpenCV's ``accumulate`` gives the same IEEE float32 sums as NumPy, without NumPy's casting
+    buffers (several times faster on a label's box); NumPy does any other case.
+    """
+    h, w = data.shape
+    window = grid[top : top + h, left : left + w]
+    if grid.dtype is _F32 and grid.flags.c_contiguous and (data.dtype is _U8 or data.dtype is _F32):
+        cv2.accumulate(data, window)
+    else:
+        window += data
+
+
+#: Vertices within +-2**30 convert to int32 exactly and stay in int32 shifted into a scratch.
+_SMALL = 2**30
+
+
+def _bounds(pts: np.ndarray) -> tuple[int, int, int, int, np.ndarray | None]:
+    """``(x_lo, y_lo, x_hi, y_hi, pts32)`` of ``(N, 2)`` ``[x, y]`` vertices, bounds inclusive.
+
+    ``pts32``: for int64 vertices all within +-2**30 (always, for labels cropped to their image
+    and scaled to the grid), the vertices as int32, whose bounds OpenCV finds in one call
+    instead of two NumPy reductions; else None. The range is checked on float64 copies,
+    exact here (OpenCV's float32 bounding box is wrong for values beyond int32).
+    """
+    if pts.dtype is _I64 and pts.ndim == 2 and pts.shape[1] == 2 and len(pts) > 0:
+        lo, hi = cv2.minMaxLoc(pts.astype(np.float64))[:2]
+        if lo >= -_SMALL and hi <= _SMALL:
+            pts32 = pts.astype(np.int32)
+            x, y, w, h = cv2.boundingRect(pts32)
+            return x, y, x + w - 1, y + h - 1, pts32
+    (x_lo, y_lo), (x_hi, y_hi) = pts.min(axis=0), pts.max(axis=0)
+    return int(x_lo), int(y_lo), int(x_hi), int(y_hi), None
+
+
+def _scratch(
+    grid: np.ndarray, x_lo: int, y_lo: int, x_hi: int, y_hi: int
+) -> tuple[np.ndarray, int, int] | None:
+    """Make a zeroed uint8 array over ``[x_lo, x_hi] x [y_lo, y_hi]`` clipped to the grid.
+
+    Returns ``(temp, x0, y0)`` with ``x0, y0`` its corner in the grid; None if the box misses
+    the grid.
+    """
+    h, w = grid.shape
+    x0, y0, x1, y1 = max(x_lo, 0), max(y_lo, 0), min(x_hi + 1, w), min(y_hi + 1, h)
+    if x0 >= x1 or y0 >= y1:
         return None
-    top, left, bottom, right = box
-    return left, top, right, bottom
+    return np.zeros((y1 - y0, x1 - x0), np.uint8), x0, y0
 
 
-def _fill(temp: np.ndarray, rings: list[np.ndarray], offset: np.ndarray, value: int) -> None:
-    cv2.fillPoly(temp, [(r - offset).astype(np.int32) for r in rings], value)
+def _for_scratch(
+    rings: Sequence[np.ndarray], pts32: np.ndarray | None, x0: int, y0: int
+) -> tuple[list[np.ndarray], tuple[int, int]]:
+    """`rings` as OpenCV draws them into a scratch whose corner is ``(x0, y0)`` in the grid.
+
+    Returns int32 arrays and the ``offset`` to draw them with: views of `pts32` (the rings
+    concatenated, see `_bounds`) and ``-(x0, y0)``; without `pts32`, the plain formula:
+    ``rings - (x0, y0)`` in int64, wrapped to int32 as NumPy does, and no offset.
+    """
+    if pts32 is None:
+        shift = np.array((x0, y0))
+        return [(r - shift).astype(np.int32) for r in rings], (0, 0)
+    if len(rings) == 1:
+        return [pts32], (-x0, -y0)
+    out, start = [], 0
+    for r in rings:
+        out.append(pts32[start : start + len(r)])
+        start += len(r)
+    return out, (-x0, -y0)
 
 
-def _polygon_mask(p: Polygon, shape: tuple[int, ...], offset: np.ndarray) -> np.ndarray:
-    temp = np.zeros(shape, np.uint8)
-    _fill(temp, [p.exterior], offset, 1)
-    if p.interiors:
-        _fill(temp, list(p.interiors), offset, 0)
-    return temp
+def _fill_polygon(
+    temp: np.ndarray,
+    rings32: Sequence[np.ndarray],
+    offset: tuple[int, int],
+    blank: bool,
+) -> None:
+    """Set the pixels of a polygon (exterior ``rings32[0]`` less the holes) to 1 in `temp`.
+
+    The other pixels are kept. `blank`: `temp` holds nothing yet, so the holes can be cleared
+    in place; otherwise the polygon is drawn apart and OR-ed in.
+    """
+    exterior, holes = rings32[:1], rings32[1:]
+    target = temp if blank or not holes else np.zeros(temp.shape, np.uint8)
+    cv2.fillPoly(target, exterior, 1, cv2.LINE_8, 0, offset)
+    if holes:
+        cv2.fillPoly(target, holes, 0, cv2.LINE_8, 0, offset)
+    if target is not temp:
+        np.bitwise_or(temp, target, out=temp)
+
+
+def _fill(temp: np.ndarray, ring: np.ndarray, x0: int, y0: int, small: bool) -> None:
+    """``cv2.fillPoly`` of `ring` shifted by ``-(x0, y0)`` with 1 into `temp`.
+
+    `small`: the ring is within +-2**30 and goes to OpenCV as int32 with an offset; otherwise
+    the plain formula (see `_for_scratch`).
+    """
+    if small:
+        cv2.fillPoly(temp, [ring.astype(np.int32)], 1, cv2.LINE_8, 0, (-x0, -y0))
+    else:
+        cv2.fillPoly(temp, [(ring - np.array((x0, y0))).astype(np.int32)], 1)
 
 
 def _add_mask(g: Bitmap | AlphaMask, grid: np.ndarray, stats: _Stats) -> None:
-    whole = mask_box(g)
-    box = clip_box(whole, *grid.shape)
-    if box != whole:
+    (r0, c0), (mh, mw), (h, w) = g.origin, g.data.shape, grid.shape
+    top, left, bottom, right = max(r0, 0), max(c0, 0), min(r0 + mh, h), min(c0 + mw, w)
+    if top >= bottom or left >= right:  # nothing inside the grid (clip_box's None)
         stats.clipped_bitmaps += 1
-    if box is None:
         return
-    (r0, c0), (top, left, bottom, right) = g.origin, box
+    if (top, left, bottom, right) != (r0, c0, r0 + mh, c0 + mw):
+        stats.clipped_bitmaps += 1
     data = g.data[top - r0 : bottom - r0, left - c0 : right - c0]
     if isinstance(g, AlphaMask):
-        data = (data / 255.0).astype(np.float32)
-    grid[top:bottom, left:right] += data
+        data = _alpha(data)
+    elif data.dtype == np.bool_:
+        data = data.view(np.uint8)
+    _accumulate(grid, top, left, data)
+
+
+#: ``(v / 255.0)`` as float32 for every uint8 ``v``: the same bits as dividing the array.
+_ALPHA = (np.arange(256) / 255.0).astype(np.float32)
+
+
+def _alpha(data: np.ndarray) -> np.ndarray:
+    """Return ``(data / 255.0).astype(np.float32)``, by table lookup for uint8."""
+    if data.dtype == np.uint8:
+        return cv2.LUT(data, _ALPHA)
+    return (data / 255.0).astype(np.float32)
 
 
 def _add_graph(g: Graph, grid: np.ndarray, stats: _Stats) -> None:
     enabled = {k: n for k, n in g.nodes.items() if not n.disabled}
     if not enabled:
         return
-    pts = np.array([[n.col, n.row] for n in enabled.values()], np.int64)
-    win = _window(grid, pts)
-    if win is None:
+    cols = [n.col for n in enabled.values()]
+    rows = [n.row for n in enabled.values()]
+    scratch = _scratch(grid, min(cols), min(rows), max(cols), max(rows))
+    if scratch is None:
         return
-    x0, y0, x1, y1 = win
-    temp = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    temp, x0, y0 = scratch
+    at = {k: (n.col - x0, n.row - y0) for k, n in enabled.items()}
+    uncoloured = 0
     for src, dst, has_colour in g.edges:
-        a, b = enabled.get(src), enabled.get(dst)
+        a, b = at.get(src), at.get(dst)
         if a is not None and b is not None:
-            cv2.line(temp, (a.col - x0, a.row - y0), (b.col - x0, b.row - y0), 1, 1)
-            stats.uncoloured_edges += not has_colour
-    for n in enabled.values():
-        if y0 <= n.row < y1 and x0 <= n.col < x1:
-            temp[n.row - y0, n.col - x0] = 1
-    grid[y0:y1, x0:x1] += temp
+            cv2.line(temp, a, b, 1, 1)
+            uncoloured += not has_colour
+    stats.uncoloured_edges += uncoloured
+    h, w = temp.shape
+    for x, y in at.values():
+        if 0 <= y < h and 0 <= x < w:
+            temp[y, x] = 1
+    _accumulate(grid, y0, x0, temp)
 
 
 def add_geometry(grid: np.ndarray, g: Geometry) -> None:
@@ -367,19 +525,6 @@ def _add(g: object, grid: np.ndarray, stats: _Stats) -> None:
     raise TypeError(f"cannot draw {type(g).__name__}")
 
 
-def _add_drawn(
-    grid: np.ndarray, pts: np.ndarray, draw: Callable[[np.ndarray, np.ndarray], None]
-) -> None:
-    """Add what `draw(temp, offset)` draws into a scratch array over the box of `pts`."""
-    win = _window(grid, pts)
-    if win is None:
-        return
-    x0, y0, x1, y1 = win
-    temp = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    draw(temp, np.array([x0, y0], np.int64))
-    grid[y0:y1, x0:x1] += temp
-
-
 @_add.register
 def _add_point(g: Point, grid: np.ndarray, stats: _Stats) -> None:
     h, w = grid.shape
@@ -387,12 +532,19 @@ def _add_point(g: Point, grid: np.ndarray, stats: _Stats) -> None:
         grid[g.row, g.col] += 1
 
 
+#: Rectangles up to this many pixels are added as a uint8 box of ones (faster than ``+= 1``).
+_MAX_ONES = 2**20
+
+
 @_add.register
 def _add_rectangle(g: Rectangle, grid: np.ndarray, stats: _Stats) -> None:
     box = clip_box((g.top, g.left, g.bottom + 1, g.right + 1), *grid.shape)
     if box is not None:
         top, left, bottom, right = box
-        grid[top:bottom, left:right] += 1
+        if (bottom - top) * (right - left) <= _MAX_ONES:
+            _accumulate(grid, top, left, np.ones((bottom - top, right - left), np.uint8))
+        else:  # no box-sized temporary for a huge rectangle
+            grid[top:bottom, left:right] += 1
 
 
 _add.register(Bitmap, _add_mask)
@@ -407,50 +559,88 @@ def _add_nothing(g: AnyGeometry, grid: np.ndarray, stats: _Stats) -> None:
 
 @_add.register
 def _add_polygon(g: Polygon, grid: np.ndarray, stats: _Stats) -> None:
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        temp |= _polygon_mask(g, temp.shape, offset)
-
-    _add_drawn(grid, np.concatenate([g.exterior, *g.interiors]), draw)
+    rings = (g.exterior, *g.interiors)
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(np.concatenate(rings) if g.interiors else g.exterior)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        rings32, offset = _for_scratch(rings, pts32, x0, y0)
+        _fill_polygon(temp, rings32, offset, blank=True)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_multipolygon(g: MultiPolygon, grid: np.ndarray, stats: _Stats) -> None:
     if not g.parts:
         return
-
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        for part in g.parts:
-            temp |= _polygon_mask(part, temp.shape, offset)
-
-    pts = np.concatenate([r for p in g.parts for r in (p.exterior, *p.interiors)])
-    _add_drawn(grid, pts, draw)
+    rings = [r for p in g.parts for r in (p.exterior, *p.interiors)]
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(np.concatenate(rings))
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        rings32, offset = _for_scratch(rings, pts32, x0, y0)
+        start = 0
+        for i, part in enumerate(g.parts):  # their union: a hole clears its own part only
+            end = start + 1 + len(part.interiors)
+            _fill_polygon(temp, rings32[start:end], offset, blank=i == 0)
+            start = end
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_polyline(g: Polyline, grid: np.ndarray, stats: _Stats) -> None:
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        cv2.polylines(temp, [(g.points - offset).astype(np.int32)], False, 1, 1)
+    pts = g.points
+    if pts.dtype is not _I64 or pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+        _add_polyline_plain(pts, grid)
+        return
+    xy = pts.tolist()  # a few vertices: Python ints beat NumPy reductions
+    xs, ys = [x for x, _ in xy], [y for _, y in xy]
+    x_lo, y_lo, x_hi, y_hi = min(xs), min(ys), max(xs), max(ys)
+    if min(x_lo, y_lo) < -_SMALL or max(x_hi, y_hi) > _SMALL:
+        _add_polyline_plain(pts, grid)
+        return
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        cv2.polylines(temp, [np.array([(x - x0, y - y0) for x, y in xy], np.int32)], False, 1, 1)
+        _accumulate(grid, y0, x0, temp)
 
-    _add_drawn(grid, g.points, draw)
+
+def _add_polyline_plain(points: np.ndarray, grid: np.ndarray) -> None:
+    """Draw a line whose vertices are not small int64 ones: the plain int64 formula."""
+    x_lo, y_lo, x_hi, y_hi, _ = _bounds(points)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        cv2.polylines(temp, [(points - np.array((x0, y0))).astype(np.int32)], False, 1, 1)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_cuboid(g: Cuboid, grid: np.ndarray, stats: _Stats) -> None:
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
+    x_lo, y_lo, x_hi, y_hi, pts32 = _bounds(g.points[sorted({i for f in g.faces for i in f})])
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
         for face in g.faces:
-            _fill(temp, [g.points[list(face)]], offset, 1)
-
-    _add_drawn(grid, g.points[sorted({i for face in g.faces for i in face})], draw)
+            _fill(temp, g.points[list(face)], x0, y0, small=pts32 is not None)
+        _accumulate(grid, y0, x0, temp)
 
 
 @_add.register
 def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None:
-    corners = oriented_bbox_corners(g)
-
-    def draw(temp: np.ndarray, offset: np.ndarray) -> None:
-        _fill(temp, [corners], offset, 1)
-
-    _add_drawn(grid, corners, draw)
+    corners = _corners(g)
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    x_lo, y_lo, x_hi, y_hi = min(xs), min(ys), max(xs), max(ys)
+    scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
+    if scratch is not None:
+        temp, x0, y0 = scratch
+        if min(x_lo, y_lo) >= -_SMALL and max(x_hi, y_hi) <= _SMALL:
+            pts = np.array([(x - x0, y - y0) for x, y in corners], np.int32)
+        else:  # shifted in int64, wrapped to int32 (the plain formula)
+            pts = (np.array(corners, np.int64) - np.array((x0, y0))).astype(np.int32)
+        cv2.fillPoly(temp, [pts], 1)
+        _accumulate(grid, y0, x0, temp)
 
 
 # --------------------------------------------------------------------------- density
