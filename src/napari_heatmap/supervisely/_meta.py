@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import warnings
@@ -117,9 +118,12 @@ class ObjClass:
     color: tuple[int, int, int]
     geometry_config: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def edges(self) -> tuple[tuple[str, str, bool], ...]:
-        """Template edges as ``(src, dst, has_colour)``; the fixed 12 for ``cuboid_2d``."""
+        """Template edges as ``(src, dst, has_colour)``; the fixed 12 for ``cuboid_2d``.
+
+        Worked out once per class (every graph object of the class asks for them).
+        """
         if self.shape == "cuboid_2d":
             return tuple((a, b, True) for a, b in CUBOID_2D_EDGES)
         raw = self.geometry_config.get("edges", []) if self.shape == "graph" else []
