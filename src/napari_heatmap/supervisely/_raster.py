@@ -708,12 +708,14 @@ def draw_annotation(
     if part.grid is None:
         part.grid = np.zeros(shape, np.float32)
     frow, fcol = shape[0] / ann.img_size[0], shape[1] / ann.img_size[1]
+    resizers, adders = _resize.registry, _add.registry  # singledispatch's answer, looked up once
+    grid, stats = part.grid, part.stats
     for label in labels:
-        g = _resize(label.geometry, frow, fcol)
+        g = resizers.get(type(label.geometry), _resize)(label.geometry, frow, fcol)
         if g is None:
-            part.stats.emptied_bitmaps += 1
+            stats.emptied_bitmaps += 1
             continue
-        _add(g, part.grid, part.stats)
+        adders.get(type(g), _add)(g, grid, stats)
 
 
 def no_labels_message(classes: set[str], n_anns: int, object_name: str | None) -> str:
