@@ -67,6 +67,16 @@ def test_nan_blur_is_the_whole_image_normalised_convolution_bit_for_bit(ksize):
         assert np.array_equal(out, ref, equal_nan=True), name
 
 
+@pytest.mark.parametrize("ksize", [(5, 5), (3, 41), (1, 61), (9, 9)])
+def test_masks_shorter_than_the_kernel_follow_the_same_rule(ksize):
+    rng = np.random.default_rng(8)
+    for height in range(1, 40):
+        m = rng.uniform(0, 5, (height, 9)).astype(np.float32)
+        m[-1, 4] = np.nan  # rows far above it are still within the kernel's reach
+        ref = normalised_convolution(m, ksize)
+        assert np.array_equal(display_field(m, ksize, None), ref, equal_nan=True), height
+
+
 def test_inf_is_clipped_to_the_finite_extremes_in_the_rows_that_hold_it():
     m = nan_patterns()["every 64th row"]
     m[5, 7], m[700, 3], m[1400, 250] = np.inf, -np.inf, np.inf

@@ -15,7 +15,6 @@ import numbers
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -585,24 +584,12 @@ def _nan_gaussian_strips(
     height, width = gray.shape
     halo = ksize[1] // 2
     rows = min(height, _STRIP_ROWS + 2 * halo)
-    scratch = _Scratch(
-        np.empty((rows, width), np.float32),
-        np.empty((rows, width), np.bool_),
-        np.empty((rows, width), np.float32),
-    )
+    values, blurred = np.empty((2, rows, width), np.float32)
     for r0 in starts:
         r1 = min(height, r0 + _STRIP_ROWS)
         a, b = max(0, r0 - halo), min(height, r1 + halo)
-        _nan_gaussian_strip(gray[a:b], out[r0:r1], r0 - a, shift, ksize, scratch)
-
-
-@dataclass
-class _Scratch:
-    """Strip-sized buffers of the NaN-aware blur: values, NaN flags, blurred values."""
-
-    values: np.ndarray
-    nan: np.ndarray
-    blurred: np.ndarray
+        n = b - a
+        _nan_gaussian_strip(gray[a:b], out[r0:r1], r0 - a, shift, ksize, values[:n], blurred[:n])
 
 
 def _nan_gaussian_strip(
@@ -611,63 +598,51 @@ def _nan_gaussian_strip(
     top: int,
     shift: tuple[float, float, float],
     ksize: tuple[int, int],
-    scratch: _Scratch,
+    strip: np.ndarray,
+    num: np.ndarray,
 ) -> None:
     """Blur one strip (``rows``, halo included) into ``out``: its rows from ``top`` on.
 
     ``shift`` is (offset, lo, hi): values are blurred as ``clip(rows - offset, lo, hi)``.
+    ``strip`` and ``num`` are scratch of the strip's shape. Only a row whose sum is not finite
+    can hold a NaN or an inf (a sum that overflowed only costs useless work): those rows
+    alone are clipped and patched, and the blur of the valid pixels is only computed around
+    them. A few operations per strip, none over every pixel but the copy and the blur.
     """
     offset, lo, hi = shift
-    n = rows.shape[0]
-    strip, nan, num = scratch.values[:n], scratch.nan[:n], scratch.blurred[:n]
     if offset:
         strip[...] = np.subtract(rows, offset, dtype=np.float64)
     else:
         strip[...] = rows
-    nan_rows = _clip_bad_rows(strip, nan, lo, hi)
-    cv2.GaussianBlur(strip, ksize, 0, dst=num)
-    inner = slice(top, top + out.shape[0])
-    ones, unit = _ones_blur((n, strip.shape[1]), ksize)
-    halo = ksize[1] // 2
-    window = np.ones(2 * halo + 1, np.int32)
-    reach = np.convolve(nan_rows.astype(np.int32), window, mode="same")[inner] > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if np.count_nonzero(reach) * 2 > reach.size:  # NaN nearly everywhere: blur it all
-            den = cv2.GaussianBlur((~nan).astype(np.float32), ksize, 0)
-            np.divide(num[inner], den[inner], out=out)
-        else:
-            if unit:
-                out[...] = num[inner]
-            else:
-                np.divide(num[inner], ones[inner], out=out)
-            for s, e in _runs(reach):  # rows a NaN reaches: blur(valid) on a band around them
-                ba, bb = max(0, top + s - halo), min(n, top + e + halo)
-                den = cv2.GaussianBlur((~nan[ba:bb]).astype(np.float32), ksize, 0)
-                np.divide(num[top + s : top + e], den[top + s - ba : top + e - ba], out=out[s:e])
-    for s, e in _runs(nan_rows[inner]):
-        np.copyto(out[s:e], np.float32(np.nan), where=nan[top + s : top + e])
-
-
-def _clip_bad_rows(strip: np.ndarray, nan: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Clip ±inf to [lo, hi], set NaN to 0 and flag them in ``nan``; return the rows with NaN.
-
-    Only a row whose sum is not finite can hold a NaN or an inf: those rows alone are
-    clipped and scanned (a sum that overflowed only costs a useless scan), and the flags of
-    the other rows are cleared. One sum per row is much less work than clipping and
-    scanning every pixel.
-    """
-    sums = cv2.reduce(strip, 1, cv2.REDUCE_SUM)[:, 0]
-    bad = ~np.isfinite(sums)
-    nan_rows = np.zeros(strip.shape[0], np.bool_)
+    bad = ~np.isfinite(cv2.reduce(strip, 1, cv2.REDUCE_SUM)[:, 0])
     for s, e in _runs(bad):
         np.clip(strip[s:e], lo, hi, out=strip[s:e])  # ±inf -> finite extremes; NaN stays NaN
-        np.isnan(strip[s:e], out=nan[s:e])
-        nan_rows[s:e] = np.any(nan[s:e], axis=1)
         cv2.patchNaNs(strip[s:e], 0.0)
-    if nan_rows.any():  # the flags of clean rows are read by the blur(valid) bands
-        for s, e in _runs(~bad):
-            nan[s:e] = False
-    return nan_rows
+    cv2.GaussianBlur(strip, ksize, 0, dst=num)
+    inner = slice(top, top + out.shape[0])
+    ones, unit = _ones_blur(strip.shape, ksize)
+    halo = ksize[1] // 2
+    # rows within ky // 2 of a row with NaN (or inf: harmless, blur(valid) is then blur(ones))
+    near = np.convolve(bad.view(np.uint8), np.ones(2 * halo + 1, np.int32))
+    reach = near[top + halo : top + halo + out.shape[0]] > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if np.count_nonzero(reach) * 2 > reach.size:  # NaN nearly everywhere: blur it all
+            valid = rows == rows  # not NaN
+            den = cv2.GaussianBlur(valid.astype(np.float32), ksize, 0)
+            np.divide(num[inner], den[inner], out=out)
+            np.copyto(out, np.float32(np.nan), where=~valid[inner])
+            return
+        if unit:
+            out[...] = num[inner]
+        else:
+            np.divide(num[inner], ones[inner], out=out)
+        for s, e in _runs(reach):  # rows a NaN reaches: blur(valid) on a band around them
+            ba, bb = max(0, top + s - halo), min(rows.shape[0], top + e + halo)
+            valid = rows[ba:bb] == rows[ba:bb]
+            den = cv2.GaussianBlur(valid.astype(np.float32), ksize, 0)
+            i0, i1 = top + s - ba, top + e - ba
+            np.divide(num[top + s : top + e], den[i0:i1], out=out[s:e])
+            np.copyto(out[s:e], np.float32(np.nan), where=~valid[i0:i1])
 
 
 @functools.lru_cache(maxsize=8)
