@@ -13,6 +13,7 @@ import functools
 import math
 import numbers
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -544,20 +545,20 @@ def _nan_gaussian(
     ``blur(valid)`` is only computed on the rows a NaN can reach; every other row divides by
     the blur of an all-valid strip of the same shape, which is what ``blur(valid)`` gives
     there, bit for bit (OpenCV filters each row, then each column). A tall mask is shared
-    between :data:`_NAN_WORKERS` threads, a run of strips each: the result is the same.
+    between :data:`_NAN_WORKERS` threads, a few strips at a time (a thread slowed by other
+    work on the machine takes fewer): the result is the same.
     """
     out = np.empty(gray.shape, np.float32)
     starts = list(range(0, gray.shape[0], _STRIP_ROWS))
-    workers = max(1, min(_NAN_WORKERS, len(starts) // 4))  # a few strips per thread at least
     shift = (offset, lo, hi)
-    if workers == 1:
-        _nan_gaussian_strips(gray, out, starts, shift, ksize)
+    scratch: dict[int, np.ndarray] = {}  # each thread's buffers, for this call
+    if min(_NAN_WORKERS, len(starts) // 4) < 2:  # a few strips per thread at least
+        _nan_gaussian_strips(gray, out, starts, shift, ksize, scratch)
         return out
-    share = -(-len(starts) // workers)
     pool = _strip_pool(os.getpid())
     jobs = [
-        pool.submit(_nan_gaussian_strips, gray, out, starts[i : i + share], shift, ksize)
-        for i in range(0, len(starts), share)
+        pool.submit(_nan_gaussian_strips, gray, out, starts[i : i + 2], shift, ksize, scratch)
+        for i in range(0, len(starts), 2)
     ]
     for job in jobs:
         job.result()
@@ -579,12 +580,19 @@ def _nan_gaussian_strips(
     starts: list[int],
     shift: tuple[float, float, float],
     ksize: tuple[int, int],
+    scratch: dict[int, np.ndarray],
 ) -> None:
-    """Blur the strips of gray that start at these rows into out, with scratch of their own."""
+    """Blur the strips of gray that start at these rows into out.
+
+    ``scratch`` holds each thread's buffers (two strips), made by the thread's first job.
+    """
     height, width = gray.shape
     halo = ksize[1] // 2
-    rows = min(height, _STRIP_ROWS + 2 * halo)
-    values, blurred = np.empty((2, rows, width), np.float32)
+    buffers = scratch.get(threading.get_ident())
+    if buffers is None:
+        rows = min(height, _STRIP_ROWS + 2 * halo)
+        buffers = scratch[threading.get_ident()] = np.empty((2, rows, width), np.float32)
+    values, blurred = buffers
     for r0 in starts:
         r1 = min(height, r0 + _STRIP_ROWS)
         a, b = max(0, r0 - halo), min(height, r1 + halo)
