@@ -47,6 +47,8 @@ def expected_names(run: ModuleType) -> list[str]:
         "web baseline (uint8, blur, colormap, PNG, base64)",
         "cv2.GaussianBlur alone (float32, 5x5)",
         "set_heatmap with NaN (ViewerModel)",
+        "cv2.GaussianBlur of the NaN mask (float32, 5x5)",
+        "target: set_heatmap NaN mask / GaussianBlur",
         "Supervisely SDK Heatmap.set_heatmap",
         *(f"setter {name}" for name in setters),
         "click_at → callback",
@@ -119,3 +121,16 @@ def test_command_line_options_reach_the_config(run: ModuleType) -> None:
     assert cfg.leak_side == run.Config.quick().leak_side
     full = run.config_from(run.parse_args([]))
     assert full.sizes == run.FULL_SIZES and full.ref_size == 4096
+
+
+def test_the_nan_figure_is_measured_once_and_is_the_ratio_of_its_rows(rows: list) -> None:
+    by_name = {row.name: row for row in rows}
+    nan = by_name["set_heatmap with NaN (ViewerModel)"]
+    blur = by_name["cv2.GaussianBlur of the NaN mask (float32, 5x5)"]
+    ratio = by_name["target: set_heatmap NaN mask / GaussianBlur"]
+    assert ratio.median == pytest.approx(nan.median / blur.median)
+    assert ratio.min == pytest.approx(nan.min / blur.min)
+    assert "load average" in ratio.note  # the ratio moves with the machine's load
+    names = [row.name for row in rows]
+    assert names.count("set_heatmap with NaN (ViewerModel)") == 1
+    assert not any("GaussianBlur, NaN mask" in name for name in names)  # no second figure

@@ -7,13 +7,15 @@ used for export, batch work and tests.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import math
 import numbers
+import os
+import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -138,17 +140,43 @@ def finite_range(gray: np.ndarray) -> tuple[float, float] | None:
 
 def finite_stats(gray: np.ndarray) -> tuple[tuple[float, float] | None, bool]:
     """Return (finite range or None, whether every value is finite) in as few passes as can be."""
-    lo = gray.min()
-    hi = lo if np.isnan(lo) else gray.max()  # NaN propagates: no need for the max then
-    if np.isfinite(lo) and np.isfinite(hi):  # fast path: no NaN, no inf
+    lo, hi, has_nan = _min_max(gray)
+    if not has_nan and np.isfinite(lo) and np.isfinite(hi):  # fast path: no NaN, no inf
         return (float(lo), float(hi)), True
-    lo, hi = np.fmin.reduce(gray, axis=None), np.fmax.reduce(gray, axis=None)  # skip NaN
     if np.isfinite(lo) and np.isfinite(hi):  # NaN but no inf: no copy needed
         return (float(lo), float(hi)), False
     finite = gray[np.isfinite(gray)]
     if finite.size == 0:
         return None, False
     return (float(finite.min()), float(finite.max())), False
+
+
+#: Elements read at a time by :func:`_min_max`: a chunk stays in the cache for its second pass.
+_MINMAX_CHUNK = 2**18
+
+
+def _min_max(gray: np.ndarray) -> tuple[Any, Any, bool]:
+    """Return (min, max, whether there is a NaN) of gray; min and max skip NaN (NaN if all are).
+
+    Chunk by chunk: the second look at a chunk (its max, or with a NaN its NaN-skipping min
+    and max) reads the cache, not memory, so the whole costs about one pass over gray.
+    """
+    if not gray.flags.c_contiguous or gray.size <= _MINMAX_CHUNK:
+        chunks: Any = [gray]
+    else:
+        flat = gray.reshape(-1)
+        chunks = (flat[i : i + _MINMAX_CHUNK] for i in range(0, flat.size, _MINMAX_CHUNK))
+    los, his, has_nan = [], [], False
+    for chunk in chunks:
+        lo = chunk.min()
+        if np.isnan(lo):  # NaN propagates: this chunk needs the NaN-skipping reductions
+            has_nan = True
+            lo, hi = np.fmin.reduce(chunk, axis=None), np.fmax.reduce(chunk, axis=None)
+        else:
+            hi = chunk.max()
+        los.append(lo)
+        his.append(hi)
+    return np.fmin.reduce(los), np.fmax.reduce(his), has_nan
 
 
 def validate_limit(name: str, value: object) -> float | None:
@@ -502,6 +530,9 @@ def _call_blur_function(func: BlurFunction, src: np.ndarray, shape: tuple[int, .
 #: strip of a wide mask still fits the cache (a 4096-wide float32 strip is 2 MiB).
 _STRIP_ROWS = 128
 
+#: Threads blurring strips at once (OpenCV and NumPy let go of the GIL); 1: no thread.
+_NAN_WORKERS = min(2, os.cpu_count() or 1)
+
 
 def _nan_gaussian(
     gray: np.ndarray, offset: float, lo: float, hi: float, ksize: tuple[int, int]
@@ -510,34 +541,63 @@ def _nan_gaussian(
 
     The display is ``blur(values, NaN as 0) / blur(valid)``. Works in strips of rows with a
     halo of ``ky // 2`` rows, so the result equals one blur of the whole image while the
-    scratch arrays stay a strip's size (allocated once, reused by every strip).
+    scratch arrays stay a strip's size (allocated once per thread, reused by every strip).
     ``blur(valid)`` is only computed on the rows a NaN can reach; every other row divides by
     the blur of an all-valid strip of the same shape, which is what ``blur(valid)`` gives
-    there, bit for bit (OpenCV filters each row, then each column).
+    there, bit for bit (OpenCV filters each row, then each column). A tall mask is shared
+    between :data:`_NAN_WORKERS` threads, a few strips at a time (a thread slowed by other
+    work on the machine takes fewer): the result is the same.
     """
-    height, width = gray.shape
-    halo = ksize[1] // 2
     out = np.empty(gray.shape, np.float32)
-    rows = min(height, _STRIP_ROWS + 2 * halo)
-    scratch = _Scratch(
-        np.empty((rows, width), np.float32),
-        np.empty((rows, width), np.bool_),
-        np.empty((rows, width), np.float32),
-    )
-    for r0 in range(0, height, _STRIP_ROWS):
-        r1 = min(height, r0 + _STRIP_ROWS)
-        a, b = max(0, r0 - halo), min(height, r1 + halo)
-        _nan_gaussian_strip(gray[a:b], out[r0:r1], r0 - a, (offset, lo, hi), ksize, scratch)
+    starts = list(range(0, gray.shape[0], _STRIP_ROWS))
+    shift = (offset, lo, hi)
+    scratch: dict[int, np.ndarray] = {}  # each thread's buffers, for this call
+    if min(_NAN_WORKERS, len(starts) // 4) < 2:  # a few strips per thread at least
+        _nan_gaussian_strips(gray, out, starts, shift, ksize, scratch)
+        return out
+    pool = _strip_pool(os.getpid())
+    jobs = [
+        pool.submit(_nan_gaussian_strips, gray, out, starts[i : i + 2], shift, ksize, scratch)
+        for i in range(0, len(starts), 2)
+    ]
+    for job in jobs:
+        job.result()
     return out
 
 
-@dataclass
-class _Scratch:
-    """Strip-sized buffers of the NaN-aware blur: values, NaN flags, blurred values."""
+@functools.lru_cache(maxsize=1)
+def _strip_pool(pid: int) -> concurrent.futures.ThreadPoolExecutor:
+    """Return the threads of the NaN-aware blur, made on first use in this process and kept.
 
-    values: np.ndarray
-    nan: np.ndarray
-    blurred: np.ndarray
+    Keyed by process id: a forked child cannot use its parent's threads, it makes its own.
+    """
+    return concurrent.futures.ThreadPoolExecutor(_NAN_WORKERS, f"napari-heatmap-blur-{pid}")
+
+
+def _nan_gaussian_strips(
+    gray: np.ndarray,
+    out: np.ndarray,
+    starts: list[int],
+    shift: tuple[float, float, float],
+    ksize: tuple[int, int],
+    scratch: dict[int, np.ndarray],
+) -> None:
+    """Blur the strips of gray that start at these rows into out.
+
+    ``scratch`` holds each thread's buffers (two strips), made by the thread's first job.
+    """
+    height, width = gray.shape
+    halo = ksize[1] // 2
+    buffers = scratch.get(threading.get_ident())
+    if buffers is None:
+        rows = min(height, _STRIP_ROWS + 2 * halo)
+        buffers = scratch[threading.get_ident()] = np.empty((2, rows, width), np.float32)
+    values, blurred = buffers
+    for r0 in starts:
+        r1 = min(height, r0 + _STRIP_ROWS)
+        a, b = max(0, r0 - halo), min(height, r1 + halo)
+        n = b - a
+        _nan_gaussian_strip(gray[a:b], out[r0:r1], r0 - a, shift, ksize, values[:n], blurred[:n])
 
 
 def _nan_gaussian_strip(
@@ -546,47 +606,51 @@ def _nan_gaussian_strip(
     top: int,
     shift: tuple[float, float, float],
     ksize: tuple[int, int],
-    scratch: _Scratch,
+    strip: np.ndarray,
+    num: np.ndarray,
 ) -> None:
     """Blur one strip (``rows``, halo included) into ``out``: its rows from ``top`` on.
 
     ``shift`` is (offset, lo, hi): values are blurred as ``clip(rows - offset, lo, hi)``.
+    ``strip`` and ``num`` are scratch of the strip's shape. Only a row whose sum is not finite
+    can hold a NaN or an inf (a sum that overflowed only costs useless work): those rows
+    alone are clipped and patched, and the blur of the valid pixels is only computed around
+    them. A few operations per strip, none over every pixel but the copy and the blur.
     """
     offset, lo, hi = shift
-    n = rows.shape[0]
-    strip, nan, num = scratch.values[:n], scratch.nan[:n], scratch.blurred[:n]
     if offset:
         strip[...] = np.subtract(rows, offset, dtype=np.float64)
-        np.clip(strip, lo, hi, out=strip)
-    elif rows.dtype == np.float32:
-        np.clip(rows, lo, hi, out=strip)
     else:
         strip[...] = rows
-        np.clip(strip, lo, hi, out=strip)
-    np.isnan(strip, out=nan)
-    cv2.patchNaNs(strip, 0.0)
+    bad = ~np.isfinite(cv2.reduce(strip, 1, cv2.REDUCE_SUM)[:, 0])
+    for s, e in _runs(bad):
+        np.clip(strip[s:e], lo, hi, out=strip[s:e])  # ±inf -> finite extremes; NaN stays NaN
+        cv2.patchNaNs(strip[s:e], 0.0)
     cv2.GaussianBlur(strip, ksize, 0, dst=num)
     inner = slice(top, top + out.shape[0])
-    ones, unit = _ones_blur((n, strip.shape[1]), ksize)
-    nan_rows = np.any(nan, axis=1)
+    ones, unit = _ones_blur(strip.shape, ksize)
     halo = ksize[1] // 2
-    window = np.ones(2 * halo + 1, np.int32)
-    reach = np.convolve(nan_rows.astype(np.int32), window, mode="same")[inner] > 0
+    # rows within ky // 2 of a row with NaN (or inf: harmless, blur(valid) is then blur(ones))
+    near = np.convolve(bad.view(np.uint8), np.ones(2 * halo + 1, np.int32))
+    reach = near[top + halo : top + halo + out.shape[0]] > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         if np.count_nonzero(reach) * 2 > reach.size:  # NaN nearly everywhere: blur it all
-            den = cv2.GaussianBlur((~nan).astype(np.float32), ksize, 0)
+            valid = rows == rows  # not NaN
+            den = cv2.GaussianBlur(valid.astype(np.float32), ksize, 0)
             np.divide(num[inner], den[inner], out=out)
+            np.copyto(out, np.float32(np.nan), where=~valid[inner])
+            return
+        if unit:
+            out[...] = num[inner]
         else:
-            if unit:
-                out[...] = num[inner]
-            else:
-                np.divide(num[inner], ones[inner], out=out)
-            for s, e in _runs(reach):  # rows a NaN reaches: blur(valid) on a band around them
-                ba, bb = max(0, top + s - halo), min(n, top + e + halo)
-                den = cv2.GaussianBlur((~nan[ba:bb]).astype(np.float32), ksize, 0)
-                np.divide(num[top + s : top + e], den[top + s - ba : top + e - ba], out=out[s:e])
-    for s, e in _runs(nan_rows[inner]):
-        np.copyto(out[s:e], np.float32(np.nan), where=nan[top + s : top + e])
+            np.divide(num[inner], ones[inner], out=out)
+        for s, e in _runs(reach):  # rows a NaN reaches: blur(valid) on a band around them
+            ba, bb = max(0, top + s - halo), min(rows.shape[0], top + e + halo)
+            valid = rows[ba:bb] == rows[ba:bb]
+            den = cv2.GaussianBlur(valid.astype(np.float32), ksize, 0)
+            i0, i1 = top + s - ba, top + e - ba
+            np.divide(num[top + s : top + e], den[i0:i1], out=out[s:e])
+            np.copyto(out[s:e], np.float32(np.nan), where=~valid[i0:i1])
 
 
 @functools.lru_cache(maxsize=8)
