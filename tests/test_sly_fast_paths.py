@@ -18,12 +18,11 @@ from napari_heatmap.supervisely._errors import SuperviselyFormatError
 from napari_heatmap.supervisely._geometry import (
     _checked_coords,
     _coords,
-    _node,
     _set_box,
     crop_geometry,
     parse_geometry,
 )
-from napari_heatmap.supervisely._shapes import Graph, GraphNode, MultiPolygon, Polygon, Polyline
+from napari_heatmap.supervisely._shapes import Graph, MultiPolygon, Polygon, Polyline
 
 H, W = 60, 80
 
@@ -163,15 +162,6 @@ def test_a_parsed_polygon_far_outside_the_image_is_cut_away():
     assert crop_geometry(parse_geometry("polygon", far, (H, W), None), (H, W)) == []
     below = {"points": {"exterior": [[-5, H + 1], [W + 5, H + 1], [3, H + 40]], "interior": []}}
     assert crop_geometry(parse_geometry("polygon", below, (H, W), None), (H, W)) == []
-
-
-@pytest.mark.parametrize("disabled", [False, True])
-def test_a_quickly_built_graph_node_is_a_graph_node(disabled):
-    node, want = _node(3, -4, disabled), GraphNode(3, -4, disabled)
-    assert type(node) is GraphNode and node == want and hash(node) == hash(want)
-    assert repr(node) == repr(want) and vars(node) == vars(want)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        node.row = 5  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("seed", range(60))

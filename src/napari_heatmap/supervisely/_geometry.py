@@ -246,17 +246,6 @@ def _set_box(data: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def _node(row: int, col: int, disabled: bool) -> GraphNode:
-    """Return ``GraphNode(row, col, disabled)``.
-
-    Built without the frozen dataclass's three ``object.__setattr__`` calls, a good part of
-    the cost of parsing a graph.
-    """
-    node: GraphNode = object.__new__(GraphNode)
-    node.__dict__.update(row=row, col=col, disabled=disabled)
-    return node
-
-
 def _nodes(raw: Any, what: str) -> tuple[dict[str, GraphNode], Bounds | None]:
     """Return the nodes of a graph by id, and their bounds (``None`` without nodes)."""
     if not _is_mapping(raw):
@@ -268,7 +257,7 @@ def _nodes(raw: Any, what: str) -> tuple[dict[str, GraphNode], Bounds | None]:
             raise SuperviselyFormatError(f"{what}[{key!r}] has no 'loc'")
         loc = node["loc"]
         row, col = _plain_xy(loc) or _xy(loc, f"{what}[{key!r}].loc")
-        nodes[str(key)] = _node(row, col, bool(node.get("disabled", False)))
+        nodes[str(key)] = GraphNode(row, col, bool(node.get("disabled", False)))
         rows.append(row)
         cols.append(col)
     if len(rows) != len(nodes):  # ids equal as strings: the last one stays

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -92,9 +92,12 @@ class AlphaMask:
     data: np.ndarray
 
 
-@dataclass(frozen=True)
-class GraphNode:
-    """A keypoint; disabled nodes are neither drawn nor joined by edges."""
+class GraphNode(NamedTuple):
+    """A keypoint; disabled nodes are neither drawn nor joined by edges.
+
+    A named tuple: graphs hold many, and a tuple is made several times faster than a frozen
+    dataclass.
+    """
 
     row: int
     col: int
