@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from ._errors import SuperviselyFormatError
 
 __all__ = ["MAX_SELF_CROSSINGS", "clip_polyline", "clip_ring", "ring_area"]
+
+_V = TypeVar("_V")  # a vertex: a pair of floats or a NumPy row
 
 
 def ring_area(ring: np.ndarray) -> float:
@@ -167,10 +170,15 @@ def _noded(pts: np.ndarray) -> list[tuple[float, float]]:
                 extra[j].append((u, point))
     if not any(extra):
         return p
-    out = [p[0]]
-    for seg in range(n):
-        out += [q for _, q in sorted(extra[seg], key=lambda tq: tq[0])]
-        out.append(p[seg + 1])
+    return _with_crossings(p, extra)
+
+
+def _with_crossings(points: Sequence[_V], extra: list[list[tuple[float, _V]]]) -> list[_V]:
+    """Return the vertices with each segment's crossings ``(t, point)`` inserted by t."""
+    out = [points[0]]
+    for seg, found in enumerate(extra):
+        out += [q for _, q in sorted(found, key=lambda tq: tq[0])]
+        out.append(points[seg + 1])
     return out
 
 
@@ -221,11 +229,7 @@ def _node_self_crossings(pts: np.ndarray) -> np.ndarray:
             extra[j[k]].append((float(u[k]), point))
     if not any(extra):
         return pts
-    out = [pts[0]]
-    for seg in range(n):
-        out += [p for _, p in sorted(extra[seg], key=lambda tp: tp[0])]
-        out.append(pts[seg + 1])
-    return np.array(out)
+    return np.array(_with_crossings(list(pts), extra))
 
 
 #: Up to this many segments, `_candidate_pairs` tests the boxes of every pair at once.
