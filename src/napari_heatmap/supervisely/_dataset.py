@@ -58,11 +58,10 @@ PROGRESS_MIN_FILES = 20
 Scheduler = Literal["threads", "processes", "sync"] | None
 
 #: Without a distributed client the files are read in this process by default: on the 2-core
-#: development machine (shared with other work) dask's threads and its process pool were no
-#: faster than one thread (the parser is Python code holding the GIL; the process pool costs
-#: its start and finds no idle core), and the default avoids their overhead and processes
-#: (scripts need `if __name__ == "__main__":` for a process pool). benchmarks/datasets.py
-#: measures the three.
+#: development machine (shared with other work) dask's threads were slower than one thread (the
+#: parser is Python code holding the GIL) and its process pool a few per cent faster on 2,000
+#: files, for the cost of its start (more than a small project's whole run) and of scripts
+#: needing `if __name__ == "__main__":`. benchmarks/datasets.py measures the three.
 LOCAL_DEFAULT: Scheduler = "sync"
 
 
