@@ -21,7 +21,7 @@ __all__ = [
     "xvfb_run",
 ]
 
-#: The virtual screen: larger than the 1200×800 window a screenshot renders.
+#: The virtual screen: larger than the window a screenshot renders (`_qt._screenshot.WINDOW_SIZE`).
 XVFB_SCREEN = "-screen 0 1400x1000x24"
 #: Set in the re-run process so that a broken Xvfb cannot make us re-run forever.
 _GUARD = "NAPARI_HEATMAP_UNDER_XVFB"

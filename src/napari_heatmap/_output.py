@@ -1,4 +1,4 @@
-"""Where a screenshot may be written: its file type and a directory we can write in.
+"""Where a screenshot may be written (its file type, a directory we can write in) and its size.
 
 Pure floor (no napari, no Qt), so the launcher can refuse a bad path before opening a window.
 """
@@ -9,10 +9,13 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["IMAGE_SUFFIXES", "check_image_path"]
+__all__ = ["IMAGE_SUFFIXES", "WINDOW_SIZE", "check_image_path"]
 
 #: File types a screenshot can be written as.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+#: (width, height) of the window a screenshot renders: room for the canvas beside both docks,
+#: inside the virtual screen of `_headless.XVFB_SCREEN` (the dock may make it taller).
+WINDOW_SIZE = (1300, 950)
 
 
 def check_image_path(path: str | os.PathLike[str], name: str = "screenshot") -> Path:

@@ -9,9 +9,9 @@ from typing import Any
 import cv2
 from qtpy.QtWidgets import QApplication
 
-from .._output import IMAGE_SUFFIXES, check_image_path
+from .._output import IMAGE_SUFFIXES, WINDOW_SIZE, check_image_path
 
-__all__ = ["IMAGE_SUFFIXES", "process_events", "save_window"]
+__all__ = ["IMAGE_SUFFIXES", "WINDOW_SIZE", "process_events", "save_window"]
 
 
 def process_events(seconds: float = 0.5) -> None:
@@ -25,7 +25,7 @@ def process_events(seconds: float = 0.5) -> None:
         time.sleep(0.01)
 
 
-def save_window(viewer: Any, path: str | Path, size: tuple[int, int] = (1200, 800)) -> Path:
+def save_window(viewer: Any, path: str | Path, size: tuple[int, int] = WINDOW_SIZE) -> Path:
     """Show the viewer's window at ``size`` (width, height), fit the view and save it.
 
     The file type follows the suffix (see ``IMAGE_SUFFIXES``); JPEG and BMP drop alpha.
@@ -43,8 +43,9 @@ def save_window(viewer: Any, path: str | Path, size: tuple[int, int] = (1200, 80
     """
     path = check_image_path(path)
     suffix = path.suffix.lower()
-    viewer.window.resize(*size)
     viewer.window.show()
+    process_events()
+    viewer.window.resize(*size)  # after show(): napari sizes a window it shows (to the screen)
     process_events()
     viewer.reset_view()
     process_events()
