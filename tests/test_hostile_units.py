@@ -176,3 +176,23 @@ def test_shapes_shown_without_repeats_and_within_the_vertex_cap():
     assert 16 < len(shown) <= MAX_SHAPE_VERTICES
     radius = np.hypot(shown[:, 0] - 500, shown[:, 1] - 500)
     assert np.abs(radius - 400).max() < 1  # still the circle, within a pixel
+
+
+def test_an_oriented_box_reaching_far_beyond_the_grid_is_cut_before_it_is_filled():
+    from napari_heatmap.supervisely._raster import _OBB_REACH, _corners, add_geometry
+    from napari_heatmap.supervisely._shapes import OrientedBBox
+
+    h, w = 60, 80
+    near = OrientedBBox(-500, -700, 400, 300, 0.4)  # within reach: filled as it is
+    far = OrientedBBox(20, -(2**24), 40, 2**24, 1e-6)  # a hostile box: a thin, slanted band
+    for box, cut in ((near, False), (far, True)):
+        grid = np.zeros((h, w), np.float32)
+        add_geometry(grid, box)
+        whole = np.zeros((h, w), np.uint8)  # OpenCV's fill of the uncut corners, on the grid
+        cv2.fillPoly(whole, [np.array(_corners(box), np.int32)], 1)
+        differ = np.count_nonzero(grid != whole)
+        if not cut:
+            assert differ == 0
+        else:  # the same region, up to a pixel along its edges inside the grid
+            assert 0 < whole.sum() < h * w and differ <= h + w
+            assert max(abs(c) for xy in _corners(box) for c in xy) > _OBB_REACH

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ._annotation import MAX_IMAGE_PIXELS, Annotation
+from ._clip import clip_ring
 from ._errors import SuperviselyWarning
 from ._shapes import (
     AlphaMask,
@@ -627,9 +628,30 @@ def _add_cuboid(g: Cuboid, grid: np.ndarray, stats: _Stats) -> None:
         _accumulate(grid, y0, x0, temp)
 
 
+#: An oriented box reaching farther than this many pixels beyond the grid is cut to a window
+#: this far around it before it is filled: OpenCV's fill walks the polygon's whole extent (4.5 s
+#: for one box of ±2**29, which oriented boxes may be: they are not cropped at load). Along the
+#: edges of such a box a pixel may then differ by one from an uncut fill (the cut corners are
+#: rounded); boxes within this reach, every plausible one, are filled as they are.
+_OBB_REACH = 2**20
+
+
+def _within_reach(corners: list[tuple[int, int]], grid: np.ndarray) -> list[tuple[int, int]]:
+    """`corners`, cut to the grid widened by `_OBB_REACH` when they reach beyond it."""
+    h, w = grid.shape
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    if min(xs + ys) >= -_OBB_REACH and max(xs) <= w + _OBB_REACH and max(ys) <= h + _OBB_REACH:
+        return corners
+    ring = np.array(corners, np.float64) + _OBB_REACH
+    cut = clip_ring(ring, h + 2 * _OBB_REACH, w + 2 * _OBB_REACH)
+    return [(int(x) - _OBB_REACH, int(y) - _OBB_REACH) for x, y in np.rint(cut)]
+
+
 @_add.register
 def _add_oriented_bbox(g: OrientedBBox, grid: np.ndarray, stats: _Stats) -> None:
-    corners = _corners(g)
+    corners = _within_reach(_corners(g), grid)
+    if len(corners) < 3:
+        return
     xs, ys = [x for x, _ in corners], [y for _, y in corners]
     x_lo, y_lo, x_hi, y_hi = min(xs), min(ys), max(xs), max(ys)
     scratch = _scratch(grid, x_lo, y_lo, x_hi, y_hi)
