@@ -148,7 +148,7 @@ def _plan(annotations: object, name: str) -> _Plan:
             pairs = plan_layouts([layout], report)
             root = os.fspath(layout.root)
             for text in report.warnings:  # a meta that could not be used
-                warnings.warn(f"{root}: {text}", SuperviselyWarning, stacklevel=3)
+                warnings.warn(f"{root}: {text}", SuperviselyWarning, stacklevel=4)
             for k, (item, meta) in enumerate(pairs):
                 src = _Source(index + k, item.ann_path, meta, item)
                 if meta is None and layout.meta_path is None:
@@ -494,11 +494,11 @@ def _folder_lines(plan: _Plan, folder: _Folder, indices: range) -> list[str]:
 def _warn_after(plan: _Plan) -> None:
     for index in sorted(plan.notes):
         for note in plan.notes[index]:
-            warnings.warn(note, SuperviselyWarning, stacklevel=3)
+            warnings.warn(note, SuperviselyWarning, stacklevel=4)
     for folder, indices in plan.folders:
         skipped = _folder_lines(plan, folder, indices)
         if skipped:
-            warnings.warn(f"{folder.root}: " + "; ".join(skipped), SuperviselyWarning, stacklevel=3)
+            warnings.warn(f"{folder.root}: " + "; ".join(skipped), SuperviselyWarning, stacklevel=4)
 
 
 def _draw(
@@ -621,15 +621,33 @@ def density_map(
         readable file in the folders given, no matching label (the message lists the classes
         there are), invalid sizes or an unknown scheduler.
     """
-    width, height = check_size(size, width, height)
     opts = _Options(scheduler, batch_size)
+    _, _, grid = _density(annotations, check_size(size, width, height), object_name, opts, progress)
+    return grid
+
+
+def _density(
+    annotations: Any,
+    sides: tuple[int | None, int | None],
+    object_name: str | None,
+    opts: _Options,
+    progress: Progress | bool | None,
+    each: bool = False,
+) -> tuple[_Plan, _BatchResult, np.ndarray]:
+    """List, read and draw, then warn and check: what `density_map` and `density_stack` share.
+
+    Returns the plan, the folded result and the density; warnings point at their caller's
+    caller. Raises as `density_map` does (no matching label included).
+    """
+    width, height = sides
     plan = _plan(annotations, "annotations")
     n_files = sum(s.path is not None for s in plan.sources)
     opts.for_files(n_files)
     with _bar(progress, n_files, "Reading Supervisely annotations") as bar:
-        out, shape = _draw(plan, width, height, object_name, opts, bar)
+        out, shape = _draw(plan, width, height, object_name, opts, bar, each)
     _warn_after(plan)
-    return finish(out.part, shape, len(out.sizes), object_name)
+    grid = finish(out.part, shape, len(out.sizes), object_name, stacklevel=5)
+    return plan, out, grid
 
 
 def layouts_density(
@@ -726,17 +744,11 @@ def density_stack(
     ValueError
         As `density_map`; an annotation without a matching label gives a slice of zeros.
     """
-    width, height = check_size(size, width, height)
     opts = _Options(scheduler, batch_size)
-    plan = _plan(annotations, "annotations")
-    n_files = sum(s.path is not None for s in plan.sources)
-    opts.for_files(n_files)
-    with _bar(progress, n_files, "Reading Supervisely annotations") as bar:
-        out, shape = _draw(plan, width, height, object_name, opts, bar, each=True)
-    _warn_after(plan)
-    finish(out.part, shape, len(out.sizes), object_name)  # no match raises, SDK cases warn
+    sides = check_size(size, width, height)
+    plan, out, grid = _density(annotations, sides, object_name, opts, progress, each=True)
     kept = sorted(out.slices)
-    stack = np.empty((len(kept), *shape), np.float32)
+    stack = np.empty((len(kept), *grid.shape), np.float32)
     for pos, index in enumerate(kept):
         stack[pos] = out.slices.pop(index)
     return stack, [_name(plan.sources[i]) for i in kept]

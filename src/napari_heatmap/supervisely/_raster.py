@@ -751,12 +751,19 @@ def no_labels_message(classes: set[str], n_anns: int, object_name: str | None) -
 
 
 def finish(
-    part: Partial, shape: tuple[int, int], n_anns: int, object_name: str | None
+    part: Partial,
+    shape: tuple[int, int],
+    n_anns: int,
+    object_name: str | None,
+    stacklevel: int = 4,
 ) -> np.ndarray:
-    """Check that some label matched, warn of the SDK's failures and return the grid."""
+    """Check that some label matched, warn of the SDK's failures and return the grid.
+
+    The warning points `stacklevel` frames up (4: the caller of finish's caller).
+    """
     if part.n_matching == 0:
         raise ValueError(no_labels_message(part.classes, n_anns, object_name))
-    part.stats.warn(stacklevel=4)
+    part.stats.warn(stacklevel=stacklevel)
     return part.grid if part.grid is not None else np.zeros(shape, np.float32)
 
 
