@@ -6,7 +6,15 @@ import math
 import re
 from collections.abc import Callable
 
-from magicgui.widgets import CheckBox, Container, FloatSpinBox, LineEdit, Slider, SpinBox
+from magicgui.widgets import (
+    CheckBox,
+    Container,
+    FloatSpinBox,
+    LineEdit,
+    Slider,
+    SpinBox,
+    Widget,
+)
 from psygnal import Signal
 from qtpy.QtGui import QValidator
 from qtpy.QtWidgets import QAbstractSpinBox, QSlider, QWidget
@@ -63,23 +71,21 @@ class _FloatValidator(QValidator):
         return self._restore()
 
 
-class OptionalNumber(Container):
-    """A number with an "auto" checkbox, for a controller property that may be None.
+class _ExactNumber(Container):
+    """A text field taking any finite float ("2e12", "1.5e-6"): no range and no rounding.
 
-    The number is a text field that takes any finite float ("2e12", "1.5e-6"): no range
-    and no rounding. ``edited`` emits what the user asks for: None when "auto" is ticked;
-    the exact value on show (the effective one, from the controller) when it is unticked;
-    the number typed when a changed text is confirmed (Enter or leaving the field).
-    Showing a state from the controller (:meth:`show_state`) emits nothing.
+    The value on show is kept exactly (:attr:`exact_value`); the text only displays it, so a
+    text confirmed unchanged emits nothing. :meth:`show_error` marks a value the controller
+    refused (red frame, the message in the tooltip) until the field is edited. ``extra``
+    widgets sit after the text field.
     """
 
     edited = Signal(object)
 
-    def __init__(self, label: str, tooltip: str, auto_text: str = "auto") -> None:
+    def __init__(self, label: str, tooltip: str, extra: tuple[Widget, ...] = ()) -> None:
         self.number = LineEdit(value="")
-        self.auto = CheckBox(text=auto_text, value=True)
         super().__init__(
-            widgets=[self.number, self.auto],
+            widgets=[self.number, *extra],
             layout="horizontal",
             labels=False,
             label=label,
@@ -88,18 +94,62 @@ class OptionalNumber(Container):
         self.margins = (0, 0, 0, 0)
         self._base_tooltip = tooltip
         self._shown: float | None = None
+        self.error: str | None = None
         native = self.number.native
         native.setValidator(_FloatValidator(native, self._shown_text))
         native.editingFinished.connect(self._on_number_entered)
         native.textEdited.connect(self._clear_error)
-        self.number.enabled = False
-        self.auto.changed.connect(self._on_auto_toggled)
-        self.error: str | None = None
 
     @property
     def exact_value(self) -> float | None:
         """The exact value on show (the controller's), whatever the text rounds it to."""
         return self._shown
+
+    def show_error(self, message: str) -> None:
+        """Mark the field as refused (red frame, the message in its tooltip) until edited."""
+        self.error = message
+        mark_error(self.number.native, message, self._base_tooltip)
+
+    def _clear_error(self, _: str = "") -> None:
+        if self.error is not None:
+            self.error = None
+            mark_error(self.number.native, None, self._base_tooltip)
+            self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
+        self.number.native.setToolTip(self._base_tooltip)
+
+    def _shown_text(self) -> str:
+        return "" if self._shown is None else format_number(self._shown)
+
+    def _takes_typing(self) -> bool:
+        return True
+
+    def _on_number_entered(self) -> None:
+        if not self._takes_typing():
+            return
+        text = self.number.native.text()
+        if text == self._shown_text():  # untouched: sending it would round the value
+            return
+        value = parse_number(text)
+        if value is not None:
+            self.edited.emit(value)
+
+
+class OptionalNumber(_ExactNumber):
+    """A number with an "auto" checkbox, for a controller property that may be None.
+
+    ``edited`` emits what the user asks for: None when "auto" is ticked; the exact value on
+    show (the effective one, from the controller) when it is unticked; the number typed when
+    a changed text is confirmed (Enter or leaving the field). Showing a state from the
+    controller (:meth:`show_state`) emits nothing.
+    """
+
+    def __init__(self, label: str, tooltip: str, auto_text: str = "auto") -> None:
+        self.auto = CheckBox(text=auto_text, value=True)
+        super().__init__(label, tooltip, extra=(self.auto,))
+        self.number.enabled = False
+        self.auto.changed.connect(self._on_auto_toggled)
 
     def show_state(self, value: float | None, effective: float | None) -> None:
         """Show ``value`` (None = auto, showing ``effective``) without emitting anything.
@@ -123,33 +173,12 @@ class OptionalNumber(Container):
         if self.error is None:
             self._show_tooltip()
 
-    def show_error(self, message: str) -> None:
-        """Mark the field as refused (red frame, the message in its tooltip) until edited."""
-        self.error = message
-        mark_error(self.number.native, message, self._base_tooltip)
-
-    def _clear_error(self, _: str = "") -> None:
-        if self.error is not None:
-            self.error = None
-            mark_error(self.number.native, None, self._base_tooltip)
-            self._show_tooltip()
-
     def _show_tooltip(self) -> None:
         exact = "" if self._shown is None else f" (exactly {self._shown!r})"
         self.number.native.setToolTip(self._base_tooltip + exact)
 
-    def _shown_text(self) -> str:
-        return "" if self._shown is None else format_number(self._shown)
-
-    def _on_number_entered(self) -> None:
-        if self.auto.value:
-            return
-        text = self.number.native.text()
-        if text == self._shown_text():  # untouched: sending it would round the value
-            return
-        value = parse_number(text)
-        if value is not None:
-            self.edited.emit(value)
+    def _takes_typing(self) -> bool:
+        return not self.auto.value
 
     def _on_auto_toggled(self, auto: bool) -> None:
         self._clear_error()
@@ -277,34 +306,13 @@ def mark_error(native: QWidget, message: str | None, tooltip: str) -> None:
     native.setToolTip(tooltip if message is None else f"refused: {message}\n{tooltip}")
 
 
-class NumberField(Container):
+class NumberField(_ExactNumber):
     """A finite number typed in a text field (no "auto"), e.g. ``linthresh`` or ``vcenter``.
 
     ``edited`` emits the number when a changed text is confirmed (Enter or leaving the
     field); :meth:`show_state` shows a value without emitting; :meth:`show_error` marks a
     value the controller refused until the user edits the field again.
     """
-
-    edited = Signal(object)
-
-    def __init__(self, label: str, tooltip: str) -> None:
-        self.number = LineEdit(value="")
-        super().__init__(
-            widgets=[self.number], layout="horizontal", labels=False, label=label, tooltip=tooltip
-        )
-        self.margins = (0, 0, 0, 0)
-        self._base_tooltip = tooltip
-        self._shown: float | None = None
-        self.error: str | None = None
-        native = self.number.native
-        native.setValidator(_FloatValidator(native, self._shown_text))
-        native.editingFinished.connect(self._on_number_entered)
-        native.textEdited.connect(self._clear_error)
-
-    @property
-    def exact_value(self) -> float | None:
-        """The exact value on show (the controller's)."""
-        return self._shown
 
     def show_state(self, value: float | None) -> None:
         """Show ``value`` without emitting anything (a different value clears a refusal)."""
@@ -314,28 +322,7 @@ class NumberField(Container):
         with self.changed.blocked(), self.edited.blocked(), self.number.changed.blocked():
             self.number.value = self._shown_text()
         if self.error is None:
-            self.number.native.setToolTip(self._base_tooltip)
-
-    def show_error(self, message: str) -> None:
-        """Mark the field as refused (red frame, the message in its tooltip) until edited."""
-        self.error = message
-        mark_error(self.number.native, message, self._base_tooltip)
-
-    def _clear_error(self, _: str = "") -> None:
-        if self.error is not None:
-            self.error = None
-            mark_error(self.number.native, None, self._base_tooltip)
-
-    def _shown_text(self) -> str:
-        return "" if self._shown is None else format_number(self._shown)
-
-    def _on_number_entered(self) -> None:
-        text = self.number.native.text()
-        if text == self._shown_text():  # untouched: sending it would round the value
-            return
-        value = parse_number(text)
-        if value is not None:
-            self.edited.emit(value)
+            self._show_tooltip()
 
 
 #: Steps of the threshold slider along the histogram's axis.
