@@ -1,5 +1,7 @@
 """Helpers for real-window tests: world <-> canvas pixels, screenshots, real mouse clicks.
 
+And `widget_pixels`: a Qt widget painted into an image, for pixel checks of the dock's views.
+
 One piece of maths for all of them: where a world point falls on the canvas, as fractions of
 the canvas size, from napari's own view box (so HiDPI screenshots and any zoom agree).
 """
@@ -10,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from qtpy.QtCore import QPoint, Qt
+from qtpy.QtGui import QImage
 from qtpy.QtTest import QTest
 
 
@@ -68,3 +71,14 @@ def canvas_shot(viewer: Any) -> np.ndarray:
     """Return a screenshot of the canvas once Qt has drawn what is pending."""
     QTest.qWait(50)
     return viewer.screenshot(canvas_only=True, flash=False)
+
+
+def widget_pixels(widget: Any) -> np.ndarray:
+    """The widget painted into a 32-bit image, as (h, w, 4) RGBA (exact, whatever the screen)."""
+    image = QImage(widget.size(), QImage.Format.Format_RGBA8888)
+    image.fill(0)
+    widget.render(image)
+    ptr = image.constBits()
+    ptr.setsize(image.sizeInBytes())
+    rows = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : 4 * image.width()].reshape(image.height(), image.width(), 4).copy()

@@ -41,6 +41,23 @@ def notifications(monkeypatch):
 
 
 @pytest.fixture
+def progress_bars(monkeypatch):
+    """The napari progress bars made from now on (napari.utils.progress, spied on)."""
+    import napari.utils
+
+    made: list = []
+    real = napari.utils.progress
+
+    def spy(*args, **kwargs):
+        bar = real(*args, **kwargs)
+        made.append(bar)
+        return bar
+
+    monkeypatch.setattr(napari.utils, "progress", spy)
+    return made
+
+
+@pytest.fixture
 def plugin(npe2pm):
     """An isolated npe2 plugin manager holding only the installed napari-heatmap manifest."""
     from npe2 import PluginManifest

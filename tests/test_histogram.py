@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from qtpy.QtCore import QPoint, Qt
-from qtpy.QtGui import QImage
 from qtpy.QtTest import QTest
 
+from _canvas import widget_pixels
 from napari_heatmap._qt._histogram import GRAB_PX, HistogramPanel, HistogramView, bin_centres, tidy
 
 pytestmark = pytest.mark.gui
@@ -38,18 +38,7 @@ def view(qtbot) -> HistogramView:
 
 def _pixel(view: HistogramView, x: int, y: int) -> np.ndarray:
     """Pixel (x, y) of the widget rendered into a 32-bit image (exact, whatever the screen)."""
-    return rendered(view)[y, x, :3]
-
-
-def rendered(widget) -> np.ndarray:
-    """The widget painted into an ARGB32 QImage, as an (h, w, 4) RGBA array."""
-    image = QImage(widget.size(), QImage.Format.Format_RGBA8888)
-    image.fill(0)
-    widget.render(image)
-    ptr = image.constBits()
-    ptr.setsize(image.sizeInBytes())
-    rows = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine())
-    return rows[:, : 4 * image.width()].reshape(image.height(), image.width(), 4).copy()
+    return widget_pixels(view)[y, x, :3]
 
 
 def _drag(qtbot, view: HistogramView, start: tuple[int, int], end_x: int, steps: int = 4) -> None:

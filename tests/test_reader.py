@@ -380,22 +380,12 @@ def test_unreadable_image_is_reported_and_objects_still_open(project, notes):
     assert len(notes) == 1 and "image not shown" in str(notes[0].message)
 
 
-def test_progress_bar_on_large_folders(tmp_path, monkeypatch):
-    import napari.utils
-
+def test_progress_bar_on_large_folders(tmp_path, progress_bars):
     ds = tmp_path / "ds"
     for i in range(25):
         write_item(ds, f"{i:02d}.png", [rect("car", i, i, i + 5, i + 5)], image=False)
     write_json(tmp_path / "meta.json", meta_json())
-    made = []
-    real = napari.utils.progress
-
-    def spy(*args, **kwargs):
-        bar = real(*args, **kwargs)
-        made.append(bar)
-        return bar
-
-    monkeypatch.setattr(napari.utils, "progress", spy)
+    made = progress_bars
     by = layers_by_name(read_supervisely(ds))
     assert len(made) == 1 and made[0].total == 25
     assert by["density (ds)"][0].max() >= 1

@@ -167,20 +167,12 @@ def test_progress_counts_every_file_once(whole_project):
     assert bars[0].total == bars[0].done == 30 and bars[0].closed
 
 
-def test_napari_progress_shows_for_set_heatmap_from_annotations(viewer, whole_project, monkeypatch):
-    import napari.utils
-
+def test_napari_progress_shows_for_set_heatmap_from_annotations(
+    viewer, whole_project, progress_bars
+):
     from napari_heatmap import Heatmap
 
-    made = []
-    real = napari.utils.progress
-
-    def spy(*args, **kwargs):
-        bar = real(*args, **kwargs)
-        made.append(bar)
-        return bar
-
-    monkeypatch.setattr(napari.utils, "progress", spy)
+    made = progress_bars
     hm = Heatmap(viewer=viewer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SuperviselyWarning)

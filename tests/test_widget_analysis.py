@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from matplotlib import colors as mcolors
 from qtpy.QtCore import QPoint, Qt
-from qtpy.QtGui import QImage
 from qtpy.QtTest import QTest
 
+from _canvas import widget_pixels
 from napari_heatmap import COLORMAP_NAMES, Heatmap
 from napari_heatmap._colormaps import choose_colormap
 from napari_heatmap._qt._legend import (
@@ -252,20 +252,9 @@ def test_refused_values_are_marked_on_their_field_and_change_nothing(
     assert len(errors) == 2 and "norm" in errors[1]
 
 
-def _rendered(widget) -> np.ndarray:
-    """The widget painted into a 32-bit image, as (h, w, 4) RGBA (exact, whatever the screen)."""
-    image = QImage(widget.size(), QImage.Format.Format_RGBA8888)
-    image.fill(0)
-    widget.render(image)
-    ptr = image.constBits()
-    ptr.setsize(image.sizeInBytes())
-    rows = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine())
-    return rows[:, : 4 * image.width()].reshape(image.height(), image.width(), 4).copy()
-
-
 def _bar_colours(view) -> tuple[list[int], np.ndarray]:
     """The colour drawn at the foot of each bar tall and wide enough to sample cleanly."""
-    shot = _rendered(view)
+    shot = widget_pixels(view)
     lines = [x for x in (view.line_x(n) for n in ("vmin", "vmax", "threshold")) if x is not None]
     picked, colours = [], []
     for i in range(HISTOGRAM_BINS):
@@ -388,7 +377,7 @@ def test_dock_with_histogram_screenshot(make_napari_viewer, qtbot):
         from PIL import Image as PILImage
 
         PILImage.fromarray(shot).save(os.path.join(out, "dock_analysis.png"))
-    panel = _rendered(view)
+    panel = widget_pixels(view)
     assert view.width() >= 160 and view.isVisible()
     bars = panel[view.plot_rect().top() : view.plot_rect().bottom(), :, :3]
     assert len({tuple(c) for c in bars.reshape(-1, 3)}) > 10  # coloured bars, not a blank box
